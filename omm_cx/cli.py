@@ -1,0 +1,115 @@
+"""Command-line interface ``omm-cx``. Subcommands import their heavy modules lazily, so
+``omm-cx --help`` does not import OpenMM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from omm_cx import __version__
+from omm_cx.errors import OmmCxError
+
+
+def _cmd_energy(args: argparse.Namespace) -> int:
+    from omm_cx.energy import single_point
+    from omm_cx.forcefield import load_forcefield
+    from omm_cx.forcefield.openmm_forces import CoulombSettings
+    from omm_cx.structure_io import read_pdb
+
+    ff = load_forcefield(args.forcefield)
+    structure = read_pdb(args.structure, ff.species)
+    sp = single_point(
+        ff, structure, platform=args.platform,
+        coulomb=CoulombSettings(ewald_error_tolerance=args.ewald_tolerance),
+        dispersion_correction=args.dispersion_correction, guard=not args.no_guard,
+    )
+    if args.forces:
+        from omm_cx.atomic import atomic_save_npy
+
+        atomic_save_npy(args.forces, sp.forces_eV_per_A)
+    result = {"structure": str(args.structure), "forcefield": ff.name, **sp.as_dict(),
+              "dispersion_correction": args.dispersion_correction}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        tol = sp.ewald_error_tolerance
+        print(f"{ff.name}: {sp.n_atoms} atoms, platform {sp.platform}, "
+              + (f"PME with Ewald error tolerance {tol:g}" if tol else "no periodic box: all Coulomb pairs"))
+        for key in ("total", "coulomb", "short_range"):
+            print(f"  {key:12s} {result[key + '_eV']:18.6f} eV  {result[key + '_kJmol']:20.4f} kJ/mol")
+        if args.forces:
+            print(f"forces (eV/Å, file order) written to {args.forces}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from omm_cx.lattice_statics import format_validation_table, validate_forcefield
+
+    result = validate_forcefield(args.forcefield)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_validation_table(result))
+    return 0
+
+
+def _cmd_forcefields(args: argparse.Namespace) -> int:
+    from omm_cx.forcefield import available_forcefields, load_forcefield
+
+    for name in available_forcefields():
+        ff = load_forcefield(name)
+        print(f"{name:24s} species: {', '.join(sorted(ff.species))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="omm-cx",
+        description="OpenMM simulations of cation exchange in colloidal nanocrystals.",
+    )
+    p.add_argument("--version", action="version", version=f"omm_cx {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("energy", help="single-point energy (eV) and forces of a PDB structure",
+                       description="Single-point energy of a structure. Species come from the "
+                       "PDB atom names, the box from CRYST1 (no CRYST1: non-periodic, all pairs).")
+    e.add_argument("structure", help="PDB file (atom names = species)")
+    e.add_argument("--forcefield", "-f", required=True,
+                   help="parameter files joined by '+', e.g. pbcdse+psl-nonpreferential")
+    e.add_argument("--json", action="store_true", help="print JSON (eV and kJ/mol)")
+    e.add_argument("--forces", metavar="F.npy", help="write forces, (N, 3) in eV/Å, file order")
+    e.add_argument("--platform", default="Reference",
+                   help="OpenMM platform (default Reference: double precision)")
+    e.add_argument("--ewald-tolerance", type=float, default=1e-6,
+                   help="PME relative error tolerance (default 1e-6, tight: single points are cheap)")
+    e.add_argument("--dispersion-correction", action="store_true",
+                   help="add the long-range correction of the short-range terms beyond the cutoff")
+    e.add_argument("--no-guard", action="store_true",
+                   help="leave out the Buckingham-catastrophe wall (changes nothing at r > r_wall)")
+    e.set_defaults(func=_cmd_energy)
+
+    v = sub.add_parser("validate", help="lattice statics of the crystal phases vs the paper",
+                       description="Relax every published crystal phase of the force field's "
+                       "compounds and compare with the published lattice-statics values.")
+    v.add_argument("forcefield", help="e.g. pbcdse")
+    v.add_argument("--json", action="store_true", help="print JSON")
+    v.set_defaults(func=_cmd_validate)
+
+    f = sub.add_parser("forcefields", help="list the parameter files shipped with omm_cx")
+    f.set_defaults(func=_cmd_forcefields)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except OmmCxError as exc:
+        print(f"omm-cx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

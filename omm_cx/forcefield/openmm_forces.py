@@ -1,0 +1,282 @@
+"""OpenMM forces from a :class:`~omm_cx.forcefield.ForceField`.
+
+* Coulomb: a ``NonbondedForce`` (PME when periodic, its Lennard-Jones part zeroed),
+  force group :data:`COULOMB_GROUP`.
+* Short range: one ``CustomNonbondedForce`` with per-pair ``Discrete2DFunction`` tables
+  indexed by the integer per-particle parameter ``type``; energy
+  ``A exp(-r/rho) + B/r^12 - C/r^6`` plus the catastrophe guard (see
+  :mod:`omm_cx.forcefield.guard`), force group :data:`SHORT_RANGE_GROUP`.
+
+Terms that no pair uses (e.g. B/r^12 without Lennard-Jones pairs) are left out of the
+expression, so they cost nothing. Both forces share the cutoff (12 Å by default); the
+short-range part is cut sharply without shift, as in the published lattice statics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from omm_cx import units
+from omm_cx.errors import ForceFieldError, StructureError
+from omm_cx.forcefield.guard import WALL_EXPONENT, Wall, find_wall
+from omm_cx.forcefield.params import ForceField, pair_key, pair_label
+
+COULOMB_GROUP = 0
+SHORT_RANGE_GROUP = 1
+
+#: Default relative Ewald error tolerance for MD (OpenMM's default).
+MD_EWALD_TOLERANCE = 5e-4
+#: Tight tolerance used for single points and reference comparisons.
+TIGHT_EWALD_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class CoulombSettings:
+    """Long-range electrostatics.
+
+    ``ewald_error_tolerance`` picks alpha and the PME grid (OpenMM's rule) unless
+    ``pme_alpha_per_nm`` and ``pme_grid`` are both given explicitly.
+    """
+
+    ewald_error_tolerance: float = MD_EWALD_TOLERANCE
+    pme_alpha_per_nm: float | None = None
+    pme_grid: tuple[int, int, int] | None = None
+
+    def __post_init__(self):
+        if (self.pme_alpha_per_nm is None) != (self.pme_grid is None):
+            raise ValueError("give both pme_alpha_per_nm and pme_grid, or neither")
+        if not 0 < self.ewald_error_tolerance < 1:
+            raise ValueError("ewald_error_tolerance must be in (0, 1)")
+
+
+@dataclass
+class ShortRangeTables:
+    """Species order (type index) and the per-pair tables (eV, Å) fed to OpenMM."""
+
+    species: list[str]
+    A_eV: np.ndarray
+    rho_A: np.ndarray
+    B_eVA12: np.ndarray
+    C_eVA6: np.ndarray
+    walls: dict[tuple[str, str], Wall] = field(default_factory=dict)
+
+    @property
+    def r_wall_A(self) -> np.ndarray:
+        n = len(self.species)
+        out = np.zeros((n, n))
+        for (a, b), w in self.walls.items():
+            i, j = self.species.index(a), self.species.index(b)
+            out[i, j] = out[j, i] = w.r_wall_A
+        return out
+
+    @property
+    def D_eV(self) -> np.ndarray:
+        n = len(self.species)
+        out = np.zeros((n, n))
+        for (a, b), w in self.walls.items():
+            i, j = self.species.index(a), self.species.index(b)
+            out[i, j] = out[j, i] = w.D_eV
+        return out
+
+
+def short_range_tables(ff: ForceField, species: Sequence[str], guard: bool = True) -> ShortRangeTables:
+    """Per-pair tables for the species present, in the order of first appearance sorted
+    by name. Raises :class:`ForceFieldError` for unknown species or missing pairs."""
+    present = sorted(set(species))
+    ff.check_species(present)
+    n = len(present)
+    A, rho, B, C = (np.zeros((n, n)) for _ in range(4))
+    rho[:] = 1.0
+    walls: dict[tuple[str, str], Wall] = {}
+    for i, a in enumerate(present):
+        for j in range(i, n):
+            b = present[j]
+            term = ff.pair(a, b)
+            if term is not None:
+                for tab, val in ((A, term.A_eV), (rho, term.rho_A), (B, term.B_eVA12),
+                                 (C, term.C_eVA6)):
+                    tab[i, j] = tab[j, i] = val
+            if guard:
+                try:
+                    wall = find_wall(term, ff.charge(a) * ff.charge(b), ff.cutoff_A)
+                except ValueError as exc:
+                    raise ForceFieldError(f"pair {a}-{b} in {ff.name!r}: {exc}") from None
+                if wall is not None:
+                    walls[pair_key(a, b)] = wall
+    return ShortRangeTables(present, A, rho, B, C, walls)
+
+
+def _short_range_expression(tab: ShortRangeTables) -> str:
+    terms = []
+    if np.any(tab.A_eV):
+        terms.append("tA(type1,type2)*exp(-r*tIrho(type1,type2))")
+    if np.any(tab.B_eVA12):
+        terms.append("tB(type1,type2)/(r6*r6)")
+    if np.any(tab.C_eVA6):
+        terms.append("-tC(type1,type2)/r6")
+    if tab.walls:
+        terms.append(
+            "step(rw-r)*tD(type1,type2)*(wx-1)^2; "
+            f"wx=(rw/r)^{WALL_EXPONENT}; rw=tRw(type1,type2)"
+        )
+    if not terms:
+        return "0"
+    expr = " + ".join(t.split(";")[0] for t in terms)
+    extra = [d for t in terms for d in t.split(";")[1:]]
+    if "r6" in expr:
+        extra.append(" r6=r^6")
+    return expr + (";" + ";".join(extra) if extra else "")
+
+
+def create_forces(
+    ff: ForceField,
+    species: Sequence[str],
+    *,
+    periodic: bool = True,
+    coulomb: CoulombSettings = CoulombSettings(),
+    dispersion_correction: bool = False,
+    guard: bool = True,
+):
+    """The Coulomb ``NonbondedForce`` and the short-range ``CustomNonbondedForce``.
+
+    Parameters
+    ----------
+    species
+        Species name per particle (force-field names: Pb, Cd, Se, PSL, ...).
+    periodic
+        PME and a periodic cutoff; otherwise all Coulomb pairs (NoCutoff) and a
+        non-periodic short-range cutoff.
+    dispersion_correction
+        Add OpenMM's long-range correction of the short-range part beyond the cutoff
+        (off by default: the published lattice energies are without it).
+    guard
+        Add the Buckingham-catastrophe wall (exactly zero for r >= r_wall of each pair).
+    """
+    import openmm as mm
+
+    tab = short_range_tables(ff, species, guard=guard)
+    cutoff_nm = units.angstrom_to_nm(ff.cutoff_A)
+    index = {s: i for i, s in enumerate(tab.species)}
+
+    nb = mm.NonbondedForce()
+    nb.setForceGroup(COULOMB_GROUP)
+    if periodic:
+        nb.setNonbondedMethod(mm.NonbondedForce.PME)
+        nb.setCutoffDistance(cutoff_nm)
+        nb.setEwaldErrorTolerance(coulomb.ewald_error_tolerance)
+        if coulomb.pme_alpha_per_nm is not None:
+            nb.setPMEParameters(coulomb.pme_alpha_per_nm, *coulomb.pme_grid)
+    else:
+        nb.setNonbondedMethod(mm.NonbondedForce.NoCutoff)
+    nb.setUseDispersionCorrection(False)
+    nb.setUseSwitchingFunction(False)
+    for s in species:
+        nb.addParticle(ff.charge(s), 1.0, 0.0)
+
+    sr = mm.CustomNonbondedForce(_short_range_expression(tab))
+    sr.setName("ShortRange")
+    sr.setForceGroup(SHORT_RANGE_GROUP)
+    n = len(tab.species)
+    kj = units.KJ_PER_MOL_PER_EV
+    nm = units.NM_PER_ANGSTROM
+
+    def table(name, values):
+        sr.addTabulatedFunction(name, mm.Discrete2DFunction(n, n, values.T.ravel().tolist()))
+
+    expr = sr.getEnergyFunction()
+    if "tA(" in expr:
+        table("tA", tab.A_eV * kj)
+        table("tIrho", 1.0 / (tab.rho_A * nm))
+    if "tB(" in expr:
+        table("tB", tab.B_eVA12 * kj * nm**12)
+    if "tC(" in expr:
+        table("tC", tab.C_eVA6 * kj * nm**6)
+    if "tD(" in expr:
+        table("tD", tab.D_eV * kj)
+        table("tRw", tab.r_wall_A * nm)
+    sr.addPerParticleParameter("type")
+    for s in species:
+        sr.addParticle([float(index[s])])
+    sr.setNonbondedMethod(
+        mm.CustomNonbondedForce.CutoffPeriodic if periodic else mm.CustomNonbondedForce.CutoffNonPeriodic
+    )
+    sr.setCutoffDistance(cutoff_nm)
+    sr.setUseSwitchingFunction(False)
+    sr.setUseLongRangeCorrection(bool(dispersion_correction and periodic))
+    return nb, sr
+
+
+def check_box(box_vectors_A: np.ndarray, cutoff_A: float) -> None:
+    """Raise :class:`StructureError` when a periodic box is too small for the cutoff
+    (every perpendicular width must be at least twice the cutoff)."""
+    h = np.asarray(box_vectors_A, dtype=float).reshape(3, 3)
+    vol = abs(np.linalg.det(h))
+    widths = [vol / np.linalg.norm(np.cross(h[(i + 1) % 3], h[(i + 2) % 3])) for i in range(3)]
+    if min(widths) < 2 * cutoff_A:
+        raise StructureError(
+            f"box too small for the cutoff: perpendicular widths "
+            f"{', '.join(f'{w:.2f}' for w in widths)} Å must all be >= 2 x cutoff = "
+            f"{2 * cutoff_A:.2f} Å; use a larger box or supercell"
+        )
+
+
+def check_neutral(ff: ForceField, species: Sequence[str], tol_e: float = 1e-6) -> None:
+    """Raise :class:`StructureError` for a non-neutral periodic system."""
+    counts: dict[str, int] = {}
+    for s in species:
+        counts[s] = counts.get(s, 0) + 1
+    q = sum(ff.charge(s) * c for s, c in counts.items())
+    if abs(q) > tol_e:
+        detail = ", ".join(f"{c} {s} ({ff.charge(s):+g} e)" for s, c in sorted(counts.items()))
+        raise StructureError(
+            f"system is not neutral: net charge {q:+.6g} e from {detail}; add or remove "
+            f"ions (PME would silently add a neutralizing background), or pass "
+            f"allow_net_charge=True"
+        )
+
+
+def create_system(
+    ff: ForceField,
+    species: Sequence[str],
+    box_vectors_A=None,
+    *,
+    coulomb: CoulombSettings = CoulombSettings(),
+    dispersion_correction: bool = False,
+    guard: bool = True,
+    allow_net_charge: bool = False,
+):
+    """An ``openmm.System`` with masses from the force field and its two forces.
+
+    ``box_vectors_A``: 3x3 box (rows = vectors, Å) or None for a non-periodic system.
+    """
+    import openmm as mm
+
+    species = list(species)
+    periodic = box_vectors_A is not None
+    ff.check_species(species)
+    if periodic:
+        check_box(box_vectors_A, ff.cutoff_A)
+        if not allow_net_charge:
+            check_neutral(ff, species)
+    system = mm.System()
+    for s in species:
+        system.addParticle(ff.species[s].mass_amu)
+    if periodic:
+        h = units.angstrom_to_nm(np.asarray(box_vectors_A, dtype=float).reshape(3, 3))
+        system.setDefaultPeriodicBoxVectors(*(mm.Vec3(*row) for row in h))
+    for force in create_forces(ff, species, periodic=periodic, coulomb=coulomb,
+                               dispersion_correction=dispersion_correction, guard=guard):
+        system.addForce(force)
+    return system
+
+
+def describe_walls(ff: ForceField, species: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Guard walls of the pairs present: {"Se-Se": {"r_wall_A", "D_eV", "barrier_eV"}}."""
+    tab = short_range_tables(ff, species)
+    return {
+        pair_label(k): {"r_wall_A": w.r_wall_A, "D_eV": w.D_eV, "barrier_eV": w.barrier_eV}
+        for k, w in sorted(tab.walls.items())
+    }
