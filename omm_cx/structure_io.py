@@ -50,6 +50,7 @@ def _match_species(name: str, known: Sequence[str]) -> str | None:
 def read_pdb(path: str | os.PathLike, known_species: Iterable[str]) -> Structure:
     """Read a PDB; species from atom names (case-insensitive match with ``known_species``),
     box from CRYST1 (None when absent)."""
+    import openmm
     import openmm.app as app
 
     path = Path(path)
@@ -70,7 +71,7 @@ def read_pdb(path: str | os.PathLike, known_species: Iterable[str]) -> Structure
                 f"({', '.join(known)}); atom names must be species names"
             )
         species.append(s)
-    pos = np.array(pdb.getPositions(asNumpy=True).value_in_unit(app.unit.angstrom))
+    pos = np.array(pdb.getPositions(asNumpy=True).value_in_unit(openmm.unit.angstrom))
     box = pdb.topology.getPeriodicBoxVectors()
     box_A = None if box is None else np.array([[v.x, v.y, v.z] for v in box]) * 10.0
     return Structure(species, pos, box_A, str(path))
