@@ -55,6 +55,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from omm_cx.recipes import build_recipe
+
+    out = Path(args.output)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise OmmCxError(f"{out} exists and is not empty; pass --overwrite to replace its files")
+    built = build_recipe(args.recipe, seed=args.seed)
+    built.write(out)
+    i = built.info
+    print(f"{i['name']}: {i['n_atoms']} atoms ({i['formula']}), NC {i['nc_formula'] or '-'}, "
+          f"net charge {i['net_charge_e']:+g} e, min distance {i['min_distance_A']:.2f} Å")
+    print(f"wrote {out / 'structure.pdb'}, {out / 'system.xml'}, {out / 'build.json'}")
+    return 0
+
+
+def _cmd_recipes(args: argparse.Namespace) -> int:
+    from omm_cx.recipes import available_recipes
+
+    print("\n".join(available_recipes()))
+    return 0
+
+
 def _cmd_forcefields(args: argparse.Namespace) -> int:
     from omm_cx.forcefield import available_forcefields, load_forcefield
 
@@ -96,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("forcefield", help="e.g. pbcdse")
     v.add_argument("--json", action="store_true", help="print JSON")
     v.set_defaults(func=_cmd_validate)
+
+    b = sub.add_parser("build", help="build a system from a recipe (systems/*.yaml)",
+                       description="Build the starting configuration a recipe describes and "
+                       "write DIR/structure.pdb, DIR/system.xml and DIR/build.json.")
+    b.add_argument("recipe", help="recipe name (see 'omm-cx recipes') or path to a YAML file")
+    b.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    b.add_argument("--seed", type=int, help="override the recipe's seed")
+    b.add_argument("--overwrite", action="store_true", help="replace files in a non-empty DIR")
+    b.set_defaults(func=_cmd_build)
+
+    r = sub.add_parser("recipes", help="list the recipes shipped with omm_cx")
+    r.set_defaults(func=_cmd_recipes)
 
     f = sub.add_parser("forcefields", help="list the parameter files shipped with omm_cx")
     f.set_defaults(func=_cmd_forcefields)

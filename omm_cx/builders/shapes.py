@@ -1,0 +1,149 @@
+"""Nanocrystal shapes cut from oriented crystals: spheres, rods, periodic wires,
+core/shell particles and the PbSe/CdSe nano-dumbbells of 000. Lengths in Å; every shape
+is centred at the origin with its axis along z."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from omm_cx.builders.lattice import Atoms, Crystal
+from omm_cx.errors import StructureError
+
+
+def sphere(crystal: Crystal, diameter_A: float) -> Atoms:
+    """Atoms of ``crystal`` within a sphere (about the bond midpoint)."""
+    return crystal.points(diameter_A / 2)
+
+
+def cylinder(crystal: Crystal, diameter_A: float, length_A: float) -> Atoms:
+    """Atoms with x^2 + y^2 <= (d/2)^2 and |z| <= L/2 (a rod, non-periodic)."""
+    pts = crystal.points(math.hypot(diameter_A / 2, length_A / 2) + 1e-6)
+    p = pts.positions_A
+    keep = (p[:, 0] ** 2 + p[:, 1] ** 2 <= (diameter_A / 2) ** 2 + 1e-9) & (np.abs(p[:, 2]) <= length_A / 2 + 1e-9)
+    return pts.take(keep)
+
+
+def periodic_wire(crystal: Crystal, diameter_A: float, length_A: float) -> tuple[Atoms, float]:
+    """A wire periodic along z: the length is rounded to a whole number of axis periods
+    (the lattice vector [uvw] along the axis); returns (atoms with 0 <= z < period, period)."""
+    period = crystal.axis_period_A
+    n = max(1, int(round(length_A / period)))
+    L = n * period
+    pts = crystal.points(math.hypot(diameter_A / 2, L) + period)
+    p = pts.positions_A
+    keep = (p[:, 0] ** 2 + p[:, 1] ** 2 <= (diameter_A / 2) ** 2 + 1e-9) & (p[:, 2] >= -1e-6) & (p[:, 2] < L - 1e-6)
+    return pts.take(keep), L
+
+
+def _layers(z: np.ndarray, tol: float = 0.05) -> np.ndarray:
+    """Index of the atomic plane (normal to z) of each atom, numbered from the bottom;
+    a new plane starts wherever sorted z jumps by more than ``tol`` Å."""
+    order = np.argsort(z, kind="stable")
+    jumps = np.concatenate([[0], np.cumsum(np.diff(z[order]) > tol)])
+    layer = np.empty(len(z), dtype=int)
+    layer[order] = jumps
+    return layer
+
+
+def wurtzite_rod_by_bilayers(crystal: Crystal, diameter_A: float, length_A: float) -> Atoms:
+    """A wurtzite rod along [0001] made of whole cation-anion bilayers (the anion sits u*c
+    straight above its cation): exactly stoichiometric, anion-terminated (0001) at +z and
+    cation-terminated (000-1) at -z."""
+    if crystal.structure.name != "wurtzite" or tuple(crystal.axis) != (0, 0, 1):
+        raise StructureError("rods by bilayers need a wurtzite crystal with axis [0, 0, 1]")
+    pts = cylinder(crystal, diameter_A, length_A + 2 * crystal.c_A)
+    p = pts.positions_A
+    cat = np.array([r == "cation" for r in pts.roles])
+    bond = crystal.u * crystal.c_A
+    zc = p[cat, 2]
+    keep_cat = np.abs(zc + bond / 2) <= length_A / 2 - bond / 2 + 1e-6
+    cat_idx = np.nonzero(cat)[0][keep_cat]
+    # partner anion straight above each kept cation
+    an_idx = np.nonzero(~cat)[0]
+    key = {tuple(np.round(p[i, :2], 3)) + (round(p[i, 2] - bond, 3),): i for i in an_idx}
+    partners = []
+    for i in cat_idx:
+        j = key.get(tuple(np.round(p[i, :2], 3)) + (round(p[i, 2], 3),))
+        if j is None:
+            raise StructureError("internal: wurtzite bilayer partner not found")
+        partners.append(j)
+    rod = pts.take(np.sort(np.concatenate([cat_idx, np.array(partners, dtype=int)])))
+    return rod.translated([0, 0, -np.mean(rod.positions_A[:, 2])])
+
+
+def stack_of_layers(crystal: Crystal, diameter_A: float, length_A: float,
+                    first_layer_species: str | None = None) -> Atoms:
+    """A cylinder of whole atomic planes normal to z starting at z = 0 and growing to +z.
+    ``first_layer_species``: for polar stacks (e.g. rocksalt [111]) the species of the
+    plane at z = 0; None for non-polar ones. Returns atoms with z from 0 to ~length."""
+    pts = cylinder(crystal, diameter_A, 2 * length_A + 4 * crystal.a_A)
+    layer = _layers(pts.positions_A[:, 2])
+    planes = sorted(set(layer))
+    start_z = {k: pts.positions_A[layer == k, 2].min() for k in planes}
+    first = None
+    for k in planes:
+        if start_z[k] < -1e-6:
+            continue
+        members = {pts.species[i] for i in np.nonzero(layer == k)[0]}
+        if first_layer_species is None or members == {first_layer_species}:
+            first = k
+            break
+    if first is None:
+        raise StructureError(f"no plane of pure {first_layer_species} normal to the axis")
+    z0 = start_z[first]
+    keep = (layer >= first) & (pts.positions_A[:, 2] - z0 <= length_A + 1e-6)
+    out = pts.take(keep)
+    return out.translated([0, 0, -z0])
+
+
+def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_A: float,
+               exchanged_fraction: float | None = None,
+               shell_thickness_A: float | None = None) -> Atoms:
+    """A sphere whose core (rocksalt ``core``) and shell (``shell_structure``: 'rocksalt'
+    or 'zincblende', cation ``shell_cation``) share the core's fcc anion sublattice.
+
+    Every anion owns one cation: at its octahedral (rocksalt) neighbour -a/2 x in the
+    core, at its tetrahedral (zincblende) neighbour -a/4 (1,1,1) in a zincblende shell.
+    Formula units whose anion lies outside the core radius form the shell; the core radius
+    comes from ``shell_thickness_A`` or, with ``exchanged_fraction``, is chosen so that
+    exactly round(fraction x N) cations are exchanged (outermost anions first; ties by
+    index). Each formula unit is neutral, so the particle is neutral when the parent
+    sphere is.
+    """
+    if core.structure.name != "rocksalt":
+        raise StructureError("core/shell needs a rocksalt core crystal")
+    if shell_structure not in ("rocksalt", "zincblende"):
+        raise StructureError(f"shell structure {shell_structure!r}: use rocksalt or zincblende")
+    if (exchanged_fraction is None) == (shell_thickness_A is None):
+        raise StructureError("give exactly one of exchanged_fraction and shell_thickness_nm")
+    parent = sphere(core, diameter_A)
+    roles = np.array(parent.roles)
+    anions = parent.positions_A[roles == "anion"]
+    an_species = [s for s, r in zip(parent.species, parent.roles) if r == "anion"]
+    rot = core.rotation
+    octa = np.array([-core.a_A / 2, 0, 0]) @ rot.T
+    tetra = np.array([-1, -1, -1]) * core.a_A / 4 @ rot.T
+    r = np.linalg.norm(anions, axis=1)
+    n = len(anions)
+    if exchanged_fraction is not None:
+        if not 0 <= exchanged_fraction <= 1:
+            raise StructureError(f"exchanged_fraction {exchanged_fraction} must be in [0, 1]")
+        n_shell = int(round(exchanged_fraction * n))
+        order = np.lexsort((np.arange(n), -r))
+        is_shell = np.zeros(n, dtype=bool)
+        is_shell[order[:n_shell]] = True
+    else:
+        is_shell = r > diameter_A / 2 - shell_thickness_A
+    core_cation = core.species["cation"]
+    species, roles_out, pos, parts = [], [], [], []
+    for k in range(n):
+        shell = is_shell[k]
+        part = "shell" if shell else "core"
+        off = tetra if (shell and shell_structure == "zincblende") else octa
+        species += [an_species[k], shell_cation if shell else core_cation]
+        roles_out += ["anion", "cation"]
+        pos += [anions[k], anions[k] + off]
+        parts += [part, part]
+    return Atoms(species, roles_out, np.array(pos), parts)

@@ -1,0 +1,239 @@
+"""Lattice statics: Ewald sums, relaxed phases, elastic constants, and the published
+lattice-statics values of the Pb-Cd-Se force field (000 Tables S8/S9, "PCRIM" column)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from omm_cx import units
+from omm_cx.crystals import PHASES, STRUCTURES, TRANSITIONS
+from omm_cx.forcefield import load_forcefield
+from omm_cx.lattice_statics import (
+    LatticeSum,
+    UnstableStructureError,
+    bulk_modulus_reuss,
+    elastic_constants,
+    ewald_energy,
+    ewald_parameters,
+    format_validation_table,
+    lattice_energy,
+    relax_phase,
+    transition_pressure,
+    validate_forcefield,
+)
+
+# Tolerances against the published LS values (do not loosen).
+TOL_E_LATT_EV = 0.005
+TOL_LATTICE_PCT = 0.5
+TOL_DE_EV = 0.01
+TOL_B_PCT = 5.0
+TOL_CIJ_PCT = 10.0
+
+XFAIL = {
+    ("CdSe-honeycomb", "c_A"): (
+        "published c = 5.63 Å is the value printed for RS-CdSe a one row above (probable "
+        "transcription error). Our relaxed HC-CdSe has c = 5.876 Å (a = 4.572 Å matches the "
+        "published 4.57); the surface is very flat along c (clamped-ion c33 = 14 GPa; with a "
+        "relaxed, E(c = 5.63) is only 2.6 meV/f.u. higher), and (a = 4.57, c = 5.63) is not "
+        "a stationary point (dE/da = -0.19 eV/Å/f.u.). PbSe-HC, computed the same way, "
+        "matches a and c."),
+    ("PbSe-honeycomb", "dE_eV"): (
+        "published dE = 0.397 eV is twice ours (0.1987 eV/f.u.): it is the energy per "
+        "2-f.u. hexagonal cell, 2 x 0.1987 = 0.3973 (see test_pbse_honeycomb_dE_per_cell); "
+        "a and c match the published values to 0.1 %."),
+}
+
+
+@pytest.fixture(scope="module")
+def ff():
+    return load_forcefield("pbcdse")
+
+
+@pytest.fixture(scope="module")
+def validation():
+    return validate_forcefield("pbcdse")
+
+
+# ------------------------------------------------------------------ Ewald sums
+@pytest.mark.parametrize("structure, a, r0, madelung", [
+    ("rocksalt", 6.0, 3.0, 1.747565),
+    ("cesiumchloride", 4.0, 4.0 * math.sqrt(3) / 2, 1.762675),
+    ("zincblende", 6.0, 6.0 * math.sqrt(3) / 4, 1.638055),
+])
+@pytest.mark.parametrize("kind", ["primitive", "conventional"])
+def test_madelung_constants(structure, a, r0, madelung, kind):
+    """Unit charges: E per ion pair = -M k_e / r0 (r0: nearest-neighbour distance)."""
+    cell = STRUCTURES[structure].cell({"cation": "X", "anion": "Y"}, a, kind=kind)
+    q = [1.0 if s == "X" else -1.0 for s in cell.species]
+    e = ewald_energy(cell.lattice_A, cell.positions_A, q) / cell.formula_units
+    assert -e * r0 / units.COULOMB_EV_ANGSTROM == pytest.approx(madelung, abs=1e-6)
+
+
+def test_ewald_converged(ff):
+    """Default Ewald parameters agree with much larger cutoffs to 1e-10 eV/f.u."""
+    cell = PHASES["CdSe-wurtzite"].cell(kind="primitive")
+    q = [ff.charge(s) for s in cell.species]
+    e1 = ewald_energy(cell.lattice_A, cell.positions_A, q)
+    e2 = LatticeSum(cell.lattice_A, cell.positions_A, q,
+                    ewald=ewald_parameters(16.0, 8.0)).coulomb(cell.lattice_A, cell.positions_A)
+    assert abs(e1 - e2) / cell.formula_units < 1e-10
+
+
+def test_cell_choice_does_not_matter(ff):
+    """Primitive, conventional and supercell give the same energy per formula unit."""
+    ph = PHASES["CdSe-zincblende"]
+    es = [lattice_energy(ff, c.lattice_A, c.positions_A, c.species, c.formula_units)
+          for c in (ph.cell(kind="primitive"), ph.cell(), ph.cell(repeats=(2, 1, 1)))]
+    assert np.ptp(es) < 1e-10
+
+
+def test_structures():
+    sp = {"cation": "Cd", "anion": "Se"}
+    wz = STRUCTURES["wurtzite"].cell(sp, 4.0, 4.0 * math.sqrt(8 / 3), 0.375)
+    d = wz.positions_A[2] - wz.positions_A[0]  # anion above cation: bond along c
+    assert np.linalg.norm(d) == pytest.approx(0.375 * 4.0 * math.sqrt(8 / 3))
+    hc = STRUCTURES["honeycomb"].cell(sp, 4.0, 5.0)
+    assert np.allclose(hc.positions_A[2] - hc.positions_A[0], [0, 0, 2.5])
+    af = STRUCTURES["antifluorite"].cell({"cation": "Cu", "anion": "Se"}, 5.8)
+    assert af.species.count("Cu") == 8 and af.species.count("Se") == 4
+    assert af.formula_units == 4
+    assert STRUCTURES["antifluorite"].cell({"cation": "Cu", "anion": "Se"}, 5.8,
+                                           kind="primitive").formula_units == 1
+    for name, ph in PHASES.items():
+        assert name == f"{ph.compound}-{ph.structure.name}"
+        assert ph.published and ph.source
+
+
+# ------------------------------------------------------------- published values
+def _published_cases():
+    cases = []
+    for name, ph in PHASES.items():
+        for key, value in ph.published.items():
+            items = value.items() if key == "cij_GPa" else [(None, value)]
+            for sub, ref in items:
+                marks = []
+                if (name, key) in XFAIL:
+                    marks = [pytest.mark.xfail(strict=True, reason=XFAIL[(name, key)])]
+                cases.append(pytest.param(name, key, sub, ref, marks=marks,
+                                          id=f"{name}-{sub or key}"))
+    return cases
+
+
+@pytest.mark.parametrize("phase, key, sub, ref", _published_cases())
+def test_published_lattice_statics(validation, phase, key, sub, ref):
+    ours = validation["phases"][phase][key]
+    if sub is not None:
+        ours = ours[sub]
+    if key == "E_latt_eV":
+        assert abs(ours - ref) <= TOL_E_LATT_EV
+    elif key == "dE_eV":
+        assert abs(ours - ref) <= TOL_DE_EV
+    elif key in ("a_A", "c_A", "u"):  # u held to the lattice-constant tolerance
+        assert abs(ours - ref) / ref * 100 <= TOL_LATTICE_PCT
+    elif key == "B_GPa":
+        assert abs(ours - ref) / ref * 100 <= TOL_B_PCT
+    else:
+        assert abs(ours - ref) / ref * 100 <= TOL_CIJ_PCT
+
+
+def test_pbse_honeycomb_dE_per_cell(validation):
+    """The published PbSe-HC dE (0.397 eV) is per 2-f.u. cell: twice our per-f.u. value."""
+    ours = validation["phases"]["PbSe-honeycomb"]["dE_eV"]
+    assert abs(2 * ours - PHASES["PbSe-honeycomb"].published["dE_eV"]) <= TOL_DE_EV
+
+
+def test_validation_structure(validation):
+    result = json.loads(json.dumps(validation))
+    assert result["forcefield"] == "pbcdse"
+    assert list(result["phases"]) == list(PHASES)
+    wz, rs = result["phases"]["CdSe-wurtzite"], result["phases"]["PbSe-rocksalt"]
+    assert set(wz) == {"a_A", "c_A", "u", "E_latt_eV", "dE_eV", "B_GPa", "cij_GPa",
+                       "published", "deviation"}
+    assert set(rs) == {"a_A", "E_latt_eV", "dE_eV", "B_GPa", "cij_GPa", "published",
+                       "deviation"}
+    assert set(wz["cij_GPa"]) == {"c11", "c12", "c13", "c33", "c44", "c66"}
+    assert set(rs["deviation"]) == set(rs["published"])
+    assert wz["dE_eV"] == 0.0 and rs["dE_eV"] == 0.0
+    table = format_validation_table(validation)
+    assert all(name in table for name in PHASES)
+
+
+def test_honeycomb_cdse_is_a_saddle_point(ff, validation):
+    """HC-CdSe falls to wurtzite without barrier (u = 1/2 is a maximum along u): no
+    relaxed-ion c_ij exist; the validation leaves B and c_ij out."""
+    r = relax_phase(ff, PHASES["CdSe-honeycomb"])
+    with pytest.raises(UnstableStructureError):
+        elastic_constants(r.model, r.cell.lattice_A, r.cell.positions_A)
+    hc = validation["phases"]["CdSe-honeycomb"]
+    assert "cij_GPa" not in hc and "B_GPa" not in hc
+    assert "cij_GPa" in validation["phases"]["PbSe-honeycomb"]
+
+
+def test_validation_skips_missing_species():
+    result = validate_forcefield("cdse-cu-lj")
+    assert list(result["phases"]) == [n for n in PHASES if n.startswith("CdSe")]
+
+
+# ----------------------------------------------------- elastic and bulk moduli
+def test_bulk_modulus_is_relaxed_volume_curvature(ff):
+    """Reuss B from the c_ij equals -V dP/dV of structures relaxed at +-0.2 GPa
+    (wurtzite: c/a and u relax too); for cubic phases it is (c11 + 2 c12) / 3."""
+    ph = PHASES["CdSe-wurtzite"]
+    r0 = relax_phase(ff, ph)
+    c = elastic_constants(r0.model, r0.cell.lattice_A, r0.cell.positions_A)
+    vp = relax_phase(ff, ph, pressure_GPa=0.2).volume_A3
+    vm = relax_phase(ff, ph, pressure_GPa=-0.2).volume_A3
+    b_ev = -r0.volume_A3 * 0.4 / (vp - vm)
+    assert bulk_modulus_reuss(c) == pytest.approx(b_ev, rel=2e-3)
+    rs = relax_phase(ff, PHASES["PbSe-rocksalt"])
+    c = elastic_constants(rs.model, rs.cell.lattice_A, rs.cell.positions_A)
+    assert bulk_modulus_reuss(c) == pytest.approx((c[0, 0] + 2 * c[0, 1]) / 3, rel=1e-9)
+
+
+def test_elastic_constants_converged_and_relaxed(ff):
+    """Finite-difference steps do not matter; internal relaxation lowers ZB c44."""
+    r = relax_phase(ff, PHASES["CdSe-zincblende"])
+    args = (r.model, r.cell.lattice_A, r.cell.positions_A)
+    c1 = elastic_constants(*args)
+    c2 = elastic_constants(*args, strain_step=2e-3, displacement_step_A=2e-3)
+    assert np.abs(c1 - c2).max() < 1e-3
+    clamped = elastic_constants(*args, relaxed_ions=False)
+    assert clamped[3, 3] > c1[3, 3] + 10.0
+
+
+@pytest.mark.parametrize("low, high", list(TRANSITIONS))
+def test_transition_pressures(ff, low, high):
+    """P_T (0 K, equal enthalpy) against the published LS values (given to 2-3 digits)."""
+    p = transition_pressure(ff, PHASES[low], PHASES[high])
+    assert p == pytest.approx(TRANSITIONS[(low, high)]["published"], rel=0.02)
+
+
+# --------------------------------------------------------------- vs OpenMM
+@pytest.mark.parametrize("phase, repeats", [("PbSe-rocksalt", (4, 4, 4)),
+                                            ("CdSe-wurtzite", (7, 7, 4))])
+def test_engine_matches_openmm(ff, phase, repeats):
+    """numpy lattice energy of the relaxed primitive cell vs OpenMM (Reference platform,
+    PME with tolerance 1e-7, same 12 Å sharp cutoff) on a supercell: within 2e-6 eV/f.u."""
+    import openmm as mm
+
+    from omm_cx.forcefield.openmm_forces import CoulombSettings, create_system
+
+    ph = PHASES[phase]
+    relaxed = relax_phase(ff, ph)
+    cell = ph.cell(relaxed.params, repeats=repeats)
+    assert cell.perpendicular_widths_A.min() >= 2 * ff.cutoff_A
+    h = cell.lattice_A  # reduced form: a along x, b in the xy plane
+    assert h[0, 1] == h[0, 2] == h[1, 2] == 0.0
+    system = create_system(ff, list(cell.species), h,
+                           coulomb=CoulombSettings(ewald_error_tolerance=1e-7))
+    context = mm.Context(system, mm.VerletIntegrator(0.001),
+                         mm.Platform.getPlatformByName("Reference"))
+    context.setPositions(units.angstrom_to_nm(cell.positions_A))
+    e_kj = context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(
+        mm.unit.kilojoule_per_mole)
+    e_omm = units.kjmol_to_ev(e_kj) / cell.formula_units
+    assert abs(e_omm - relaxed.energy_eV) < 2e-6
