@@ -10,7 +10,7 @@ from omm_cx import units
 from omm_cx.errors import SimulationError
 from omm_cx.forcefield.openmm_forces import (
     COULOMB_GROUP,
-    SHORT_RANGE_GROUP,
+    SHORT_RANGE_GROUPS,
     TIGHT_EWALD_TOLERANCE,
     CoulombSettings,
     create_system,
@@ -83,7 +83,7 @@ def single_point(
         return units.kjmol_to_ev(state.getPotentialEnergy().value_in_unit(mm.unit.kilojoule_per_mole))
 
     coul = group_energy({COULOMB_GROUP})
-    sr = group_energy({SHORT_RANGE_GROUP})
+    sr = group_energy(set(SHORT_RANGE_GROUPS))
     state = context.getState(getForces=True)
     forces = units.force_kjmol_nm_to_ev_angstrom(
         state.getForces(asNumpy=True).value_in_unit(mm.unit.kilojoule_per_mole / mm.unit.nanometer)
