@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--json", metavar="FILE", help="write the results as JSON")
     be.set_defaults(func=_cmd_bench)
 
+    from omm_cx.analysis.cli import add_parser as add_analyze
+
+    add_analyze(sub)
+
     f = sub.add_parser("forcefields", help="list the parameter files shipped with omm_cx")
     f.set_defaults(func=_cmd_forcefields)
     return p

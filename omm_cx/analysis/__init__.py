@@ -1,0 +1,53 @@
+"""Analyses of cation-exchange trajectories: NC membership, exchange ratio, radial ion
+densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffusion.
+
+mdtraj-like plain functions over in-memory trajectories (``compute_exchange(traj,
+groups)``) and streaming accumulators that :func:`analyze_trajectory` drives over long
+trajectories chunk by chunk. User-facing lengths are in Å, times in ps, densities in
+ions/nm^3 (names say so: ``r_A``, ``time_ps``).
+
+Importing this package imports nothing heavy; names are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    # io
+    "AnalysisGroups": "io", "Frame": "io", "frames_of": "io", "open_trajectory": "io",
+    "groups_from_build_info": "io", "groups_from_geometry": "io", "load_build_info": "io",
+    "species_of_topology": "io", "AnalysisError": "io",
+    # membership
+    "MembershipCriterion": "membership", "FrameMembership": "membership",
+    "frame_membership": "membership", "compute_membership": "membership",
+    "anion_framework": "membership",
+    # exchange
+    "compute_exchange": "exchange", "EXCHANGE_COLUMNS": "exchange",
+    # density
+    "radial_density": "density", "core_shell_boundary": "density", "RadialDensity": "density",
+    # rdf
+    "compute_rdf": "rdf", "RDFResult": "rdf",
+    # jumps
+    "JumpCriteria": "jumps", "Jump": "jumps", "find_jumps": "jumps",
+    "summarize_jumps": "jumps", "summarize_runs": "jumps",
+    # rmsd
+    "per_atom_rmsd": "rmsd", "mobile_atoms": "rmsd", "MOBILE_THRESHOLD_A": "rmsd",
+    # diffusion
+    "compute_msd": "diffusion", "fit_diffusion": "diffusion", "arrhenius_fit": "diffusion",
+    # pipeline
+    "analyze_trajectory": "pipeline", "analyze_run_dir": "pipeline", "combine_runs": "pipeline",
+    "AnalysisOptions": "pipeline",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"omm_cx.analysis.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'omm_cx.analysis' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
