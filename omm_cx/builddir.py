@@ -80,10 +80,10 @@ def read_build_dir(path: str | os.PathLike) -> BuildDir:
                 f"{path}: not a build directory, {name} is missing (make one with "
                 f"'omm-cx build RECIPE -o {path}')"
             )
-    info = json.loads((path / INFO_FILE).read_text())
+    info = json.loads((path / INFO_FILE).read_text(encoding="utf-8"))
     species = info.get("species_order") or sorted(info.get("counts", {}))
     structure = read_pdb(path / STRUCTURE_FILE, species or _species_from_pdb(path / STRUCTURE_FILE))
-    system = mm.XmlSerializer.deserialize((path / SYSTEM_FILE).read_text())
+    system = mm.XmlSerializer.deserialize((path / SYSTEM_FILE).read_text(encoding="utf-8"))
     if system.getNumParticles() != len(structure.species):
         raise StructureError(
             f"{path}: {SYSTEM_FILE} has {system.getNumParticles()} particles but "
@@ -94,7 +94,7 @@ def read_build_dir(path: str | os.PathLike) -> BuildDir:
 
 def _species_from_pdb(pdb: Path) -> list[str]:
     names = set()
-    for line in pdb.read_text().splitlines():
+    for line in pdb.read_text(encoding="utf-8").splitlines():
         if line.startswith(("ATOM", "HETATM")):
             names.add(line[12:16].strip())
     return sorted(names)

@@ -165,8 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     be.set_defaults(func=_cmd_bench)
 
     from omm_cx.analysis.cli import add_parser as add_analyze
+    from omm_cx.fitting.cli import add_parser as add_fit
+    from omm_cx.simulation.cli import add_parser as add_run
 
+    add_run(sub)
     add_analyze(sub)
+    add_fit(sub)
 
     f = sub.add_parser("forcefields", help="list the parameter files shipped with omm_cx")
     f.set_defaults(func=_cmd_forcefields)

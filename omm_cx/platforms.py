@@ -21,7 +21,7 @@ def _opencl_is_cpu_only() -> bool:
     """True when the only OpenCL drivers installed are CPU ones (PoCL): then OpenMM's own
     CPU platform is faster and is preferred."""
     icds = glob.glob("/etc/OpenCL/vendors/*.icd")
-    return bool(icds) and all("pocl" in open(p).read().lower() or "pocl" in p for p in icds)
+    return bool(icds) and all("pocl" in open(p, encoding="utf-8", errors="replace").read().lower() or "pocl" in p for p in icds)
 
 
 def default_precision(platform_name: str) -> str | None:

@@ -82,10 +82,10 @@ class BuiltSystem:
 
 # ------------------------------------------------------------------------ crystals
 def _relaxed_parameters(ff: ForceField, structure: str, cation: str, anion: str) -> dict:
-    from omm_cx.crystals import PHASES, get_structure
+    from omm_cx.crystals import ALL_PHASES, get_structure
     from omm_cx.lattice_statics.relax import relax_structure
 
-    for phase in PHASES.values():
+    for phase in ALL_PHASES.values():
         if phase.structure.name == structure and phase.species == {"cation": cation, "anion": anion}:
             initial = phase.initial_params()
             break

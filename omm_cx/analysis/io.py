@@ -247,7 +247,7 @@ def load_build_info(path: str | os.PathLike) -> dict:
     """The dict in a build.json file."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AnalysisError(f"build record {str(path)!r} not found") from None
     except json.JSONDecodeError as exc:
@@ -444,7 +444,7 @@ def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence], float_fo
 
 def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Columns of a CSV written by :func:`write_csv` (numbers as float, text as str)."""
-    lines = Path(path).read_text().splitlines()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
     names = lines[0].split(",")
     rows = [ln.split(",") for ln in lines[1:] if ln]
     out = {}

@@ -441,7 +441,7 @@ def run_temperature_K(run_dir: str | os.PathLike) -> float | None:
     path = Path(run_dir) / "state.csv"
     if not path.is_file():
         return None
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if len(lines) < 2:
         return None
     head = [h.strip().strip('"#').strip() for h in lines[0].split(",")]

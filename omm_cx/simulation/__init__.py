@@ -1,0 +1,36 @@
+"""MD runs: config -> OpenMM simulation with checkpoints, restarts and honest progress.
+
+    from omm_cx.simulation import run, load_config
+    result = run("examples/quick.yaml", "out/quick")          # RunResult
+    result = run(cfg_dict, "out/x", steps=5000, resume=True)
+
+Command line: ``omm-cx run CONFIG -o DIR [--steps N] [--platform NAME] [--resume]``, or
+``python -m omm_cx.simulation CONFIG -o DIR ...``. Modules: :mod:`.config` (the YAML
+keys), :mod:`.runner` (the run), :mod:`.rundir` (the output folder), :mod:`.outputs`
+(roll-back of trajectory/CSV on resume), :mod:`.checkpoint`, :mod:`.health` (NaN and
+explosion checks), :mod:`.reporters`, :mod:`.signals`, :mod:`.engine` (OpenMM objects),
+:mod:`.source` (the simulated system), :mod:`.cli`.
+
+Importing this package does not import OpenMM.
+"""
+
+from __future__ import annotations
+
+from omm_cx.simulation.config import RunConfig, load_config
+from omm_cx.simulation.errors import (
+    ConfigError,
+    RunDirError,
+    RunInterrupted,
+    SimulationError,
+)
+
+
+def run(config, out_dir, **kwargs):
+    """Run MD; see :func:`omm_cx.simulation.runner.run` for the arguments."""
+    from omm_cx.simulation.runner import run as _run
+
+    return _run(config, out_dir, **kwargs)
+
+
+__all__ = ["run", "load_config", "RunConfig", "ConfigError", "RunDirError", "RunInterrupted",
+           "SimulationError"]

@@ -1,0 +1,103 @@
+"""``omm-cx run`` (and ``python -m omm_cx.simulation``): argument parsing and exit codes.
+
+Importing this module does not import OpenMM (the handler imports the runner lazily).
+
+Exit codes: 0 finished; 2 bad config / command line / output folder; 3 simulation failed
+(NaN or explosion; the last good checkpoint is kept); 128 + signal (130 SIGINT, 143
+SIGTERM) stopped by a signal after writing a checkpoint -- continue with --resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from omm_cx.errors import OmmCxError
+
+DESCRIPTION = (
+    "Run MD from a YAML run config into the folder DIR: traj.dcd (or .xtc; coordinates as "
+    "integrated, not wrapped), state.csv, checkpoint.chk (every report.checkpoint_ps and at "
+    "the end), final.pdb, run.json (settings, versions, platform, seeds, status). "
+    "SIGTERM/SIGINT write a checkpoint and stop; --resume continues from it."
+)
+EPILOG = (
+    "exit codes: 0 finished; 2 bad config, command line or output folder; 3 simulation "
+    "failed (NaN/explosion, last good checkpoint kept); 130/143 stopped by SIGINT/SIGTERM "
+    "after a checkpoint (continue with --resume)"
+)
+
+
+def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the arguments of the run command to ``p``."""
+    p.add_argument("config", help="run config (YAML); see examples/quick.yaml")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="run folder")
+    p.add_argument("--steps", type=int, metavar="N",
+                   help="total steps of the run (overrides steps/length_ns; with --resume it "
+                        "may extend a finished run)")
+    p.add_argument("--platform", metavar="NAME",
+                   help="OpenMM platform: CUDA, OpenCL, CPU or Reference (default: config, "
+                        "else the fastest: CUDA > OpenCL > CPU)")
+    p.add_argument("--precision", choices=("single", "mixed", "double"),
+                   help="GPU precision (default: config, else mixed)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true",
+                      help="continue from the folder's last checkpoint (from the start when "
+                           "there is none yet); frames/rows after it are dropped first")
+    mode.add_argument("--overwrite", action="store_true",
+                      help="delete the folder's run files and start again")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress line on stderr (default: only on a terminal)")
+    p.add_argument("--quiet", "-q", action="store_true", help="warnings and errors only")
+    p.set_defaults(func=run_command, command="run")
+    return p
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``run`` subcommand on an argparse subparsers object."""
+    p = subparsers.add_parser("run", help="run MD from a config (checkpoints, --resume)",
+                              description=DESCRIPTION, epilog=EPILOG)
+    return configure_parser(p)
+
+
+def _setup_logging(quiet: bool) -> None:
+    logger = logging.getLogger("omm_cx.simulation")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("omm-cx run: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Handler of ``omm-cx run``; returns the exit code."""
+    from omm_cx.simulation.errors import (
+        EXIT_FAILED,
+        EXIT_OK,
+        EXIT_USAGE,
+        RunInterrupted,
+        SimulationError,
+    )
+
+    _setup_logging(args.quiet)
+    try:
+        from omm_cx.simulation.runner import run
+
+        run(args.config, args.out, steps=args.steps, platform=args.platform,
+            precision=args.precision, resume=args.resume, overwrite=args.overwrite,
+            progress=args.progress)
+    except RunInterrupted as exc:
+        print(f"omm-cx run: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except SimulationError as exc:
+        print(f"omm-cx run: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OmmCxError as exc:
+        print(f"omm-cx run: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("omm-cx run: stopped by a second signal without a new checkpoint; --resume "
+              "continues from the last one", file=sys.stderr)
+        return 130
+    return EXIT_OK

@@ -1,0 +1,189 @@
+"""Rolling trajectory and CSV files back to a checkpoint's step before a resume.
+
+When a run is killed, the trajectory and the state CSV may hold frames and rows written
+after the last checkpoint (and a half-written last frame or line). A resume from the
+checkpoint at step S first keeps exactly the frames/rows at steps <= S, then appends.
+
+Frames are written at steps k x interval (k = 1, 2, ...; OpenMM's reporters never write
+step 0), so a run resumed at step S must hold floor(S / interval) complete frames; fewer
+is an error (:class:`~omm_cx.simulation.errors.RunDirError`), since the gap cannot be filled.
+
+DCD: fixed-size frames after a header (CHARMM layout, as OpenMM's ``DCDFile`` writes it);
+truncation cuts whole frames and rewrites the frame count in the header. XTC: frames of
+varying size, each carrying its step; the file is scanned frame by frame (XDR headers).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+from omm_cx.atomic import atomic_write_text
+from omm_cx.simulation.errors import RunDirError
+
+_XTC_MAGIC = 1995
+
+
+# -- DCD -------------------------------------------------------------------------------
+def _dcd_layout(fh) -> tuple[int, int, int]:
+    """(header bytes, frame bytes, frame count in the header) of an OpenMM DCD file."""
+    fh.seek(0)
+    head = fh.read(100)
+    if len(head) < 100 or head[4:8] != b"CORD" or struct.unpack("<i", head[:4])[0] != 84:
+        raise ValueError("not a little-endian CHARMM DCD file")
+    nset = struct.unpack("<i", head[8:12])[0]
+    has_box = struct.unpack("<i", head[48:52])[0] != 0
+    comment_bytes = struct.unpack("<i", head[92:96])[0]
+    fh.seek(104 + comment_bytes)
+    n_atoms = struct.unpack("<i", fh.read(4))[0]
+    header = 112 + comment_bytes  # ... 4, n_atoms, 4
+    frame = (56 if has_box else 0) + 3 * (8 + 4 * n_atoms)
+    return header, frame, nset
+
+
+def dcd_frame_count(path: str | os.PathLike) -> int:
+    """Number of complete frames in a DCD file (by size, not by the header's count)."""
+    with open(path, "rb") as fh:
+        header, frame, _ = _dcd_layout(fh)
+        size = os.fstat(fh.fileno()).st_size
+    return max(0, (size - header) // frame)
+
+
+def truncate_dcd(path: str | os.PathLike, keep_frames: int) -> int:
+    """Keep the first ``keep_frames`` complete frames; return the complete frames found."""
+    with open(path, "r+b") as fh:
+        header, frame, _ = _dcd_layout(fh)
+        size = os.fstat(fh.fileno()).st_size
+        found = max(0, (size - header) // frame)
+        keep = min(found, keep_frames)
+        fh.truncate(header + keep * frame)
+        fh.seek(12)
+        istart, nsavc = struct.unpack("<ii", fh.read(8))
+        fh.seek(8)
+        fh.write(struct.pack("<i", keep))
+        fh.seek(20)
+        fh.write(struct.pack("<i", istart + max(keep - 1, 0) * nsavc))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return found
+
+
+# -- XTC -------------------------------------------------------------------------------
+def xtc_frames(path: str | os.PathLike) -> list[tuple[int, int, int]]:
+    """(start byte, end byte, step) of every complete frame of an XTC file; a torn frame
+    at the end (or anything after the first unreadable frame header) is left out."""
+    frames = []
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        offset = 0
+        while offset + 56 <= size:
+            fh.seek(offset)
+            head = fh.read(92)
+            magic, natoms, step = struct.unpack(">iii", head[:12])
+            if magic != _XTC_MAGIC:  # not a frame: the readable part ends here
+                break
+            if natoms <= 9:
+                end = offset + 56 + 12 * natoms
+            elif len(head) < 92:
+                break
+            else:
+                nbytes = struct.unpack(">i", head[88:92])[0]
+                end = offset + 92 + (nbytes + 3) // 4 * 4
+            if end > size:
+                break
+            frames.append((offset, end, step))
+            offset = end
+    return frames
+
+
+def truncate_xtc(path: str | os.PathLike, keep_frames: int) -> int:
+    """Keep the first ``keep_frames`` complete frames; return the complete frames found."""
+    frames = xtc_frames(path)
+    keep = min(len(frames), keep_frames)
+    with open(path, "r+b") as fh:
+        fh.truncate(frames[keep - 1][1] if keep else 0)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(frames)
+
+
+def trajectory_frame_count(path: str | os.PathLike, fmt: str) -> int:
+    return dcd_frame_count(path) if fmt == "dcd" else len(xtc_frames(path))
+
+
+def roll_back_trajectory(path: str | os.PathLike, fmt: str, step: int, interval: int) -> int:
+    """Cut the trajectory back to the frames at steps <= ``step``; return the frames kept."""
+    path = Path(path)
+    expected = step // interval
+    if expected == 0:  # nothing to keep: the resumed run writes a new file
+        path.unlink(missing_ok=True)
+        return 0
+    if not path.is_file():
+        raise RunDirError(f"{path}: missing, but the checkpoint at step {step} expects "
+                          f"{expected} frames; the run cannot be continued (use --overwrite)")
+    found = (truncate_dcd if fmt == "dcd" else truncate_xtc)(path, expected)
+    if found < expected:
+        raise RunDirError(
+            f"{path}: holds {found} complete frames but the checkpoint at step {step} expects "
+            f"{expected} (one every {interval} steps); frames are missing and cannot be "
+            f"recreated: start again with --overwrite, or keep this folder and start a new "
+            f"run elsewhere"
+        )
+    return expected
+
+
+# -- state CSV ---------------------------------------------------------------------------
+def roll_back_csv(path: str | os.PathLike, step: int, interval: int) -> int:
+    """Keep the header and the rows of steps <= ``step`` (the first column is the step);
+    drop a torn last line. Return the rows kept."""
+    path = Path(path)
+    expected = step // interval
+    if expected == 0:  # nothing to keep: the resumed run writes a new file with its header
+        path.unlink(missing_ok=True)
+        return 0
+    if not path.is_file():
+        raise RunDirError(f"{path}: missing, but the checkpoint at step {step} expects "
+                          f"{expected} rows; use --overwrite to start again")
+    kept, rows = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            kept.append(line)
+            continue
+        try:
+            row_step = int(line.split(",")[0])
+        except ValueError:
+            continue  # a line cut off by the kill
+        if row_step <= step and len(line.split(",")) == _n_columns(kept):
+            kept.append(line)
+            rows += 1
+    if rows < expected:
+        raise RunDirError(
+            f"{path}: holds {rows} rows at steps <= {step} but {expected} are expected (one "
+            f"every {interval} steps); rows are missing: start again with --overwrite"
+        )
+    atomic_write_text(path, "\n".join(kept) + "\n")
+    return rows
+
+
+def _n_columns(lines: list[str]) -> int:
+    for line in lines:
+        if line.startswith("#"):
+            return len(line.split(","))
+    return -1
+
+
+def read_state_csv(path: str | os.PathLike) -> dict[str, list[float]]:
+    """Columns of a state CSV by header name (``'Step'``, ``'Time (ps)'``, ...)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    header = [h.strip('"') for h in lines[0].lstrip("#").split(",")]
+    cols: dict[str, list[float]] = {h: [] for h in header}
+    for line in lines[1:]:
+        if not line or line.startswith("#"):
+            continue
+        for h, v in zip(header, line.split(",")):
+            try:
+                cols[h].append(float(v))
+            except ValueError:
+                cols[h].append(float("nan"))
+    return cols

@@ -1,0 +1,131 @@
+"""Reporters of a run: OpenMM's own for the files, one small one for the progress line.
+
+* trajectory: ``DCDReporter`` / ``XTCReporter`` with ``enforcePeriodicBox=False``: the
+  coordinates are written as integrated (unwrapped), so a nanocrystal that starts whole
+  stays whole and every ion's path is continuous (no jumps by a box length), which is what
+  displacement, jump and diffusion analyses need. OpenMM's wrapping would wrap every ion
+  separately (each ion is its own molecule) and cut the nanocrystal at the box faces. An
+  analysis that wants wrapped or NC-centred frames applies the periodic images itself.
+* state: ``StateDataReporter`` (step, time, energies in kJ/mol, temperature, volume,
+  density, speed in ns/day), comma separated, header line starting with ``#``.
+* progress: :class:`ProgressReporter`, one self-overwriting line on stderr, only when
+  stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from omm_cx import units
+
+
+def trajectory_reporter(path, fmt: str, interval_steps: int, append: bool):
+    import openmm.app as app
+
+    cls = app.DCDReporter if fmt == "dcd" else app.XTCReporter
+    return cls(str(path), interval_steps, append=append, enforcePeriodicBox=False)
+
+
+def state_reporter(path, interval_steps: int, append: bool):
+    import openmm.app as app
+
+    return app.StateDataReporter(
+        str(path), interval_steps, step=True, time=True, potentialEnergy=True,
+        kineticEnergy=True, totalEnergy=True, temperature=True, volume=True, density=True,
+        speed=True, append=append,
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """'3d 4h', '2h 05m', '4m 10s', '12s'."""
+    s = int(round(max(seconds, 0.0)))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {s:02d}s"
+    return f"{s}s"
+
+
+class ProgressReporter:
+    """Progress line: step, simulated time, percentage, ns/day and time remaining.
+
+    Follows OpenMM's reporter protocol (``describeNextReport``/``report``); asks for no
+    state data, so it costs nothing on the device. Writes at most every ``min_wall_s``
+    seconds, only when ``enabled`` (default: ``stream.isatty()``).
+    """
+
+    def __init__(self, total_steps: int, timestep_ps: float, interval_steps: int = 100,
+                 stream=None, enabled: bool | None = None, min_wall_s: float = 1.0):
+        self.total_steps = int(total_steps)
+        self.timestep_ps = float(timestep_ps)
+        self.interval = max(1, int(interval_steps))
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            try:
+                enabled = self.stream.isatty()
+            except (AttributeError, ValueError):
+                enabled = False
+        self.enabled = bool(enabled)
+        self.min_wall_s = min_wall_s
+        self._t0 = self._step0 = None
+        self._last = 0.0
+        self._shown = False
+
+    def describeNextReport(self, simulation):
+        steps = self.interval - simulation.currentStep % self.interval
+        return {"steps": steps, "periodic": None, "include": []}
+
+    def start(self, step: int) -> None:
+        """Start the speed clock (after minimization and set-up)."""
+        self._t0, self._step0 = time.monotonic(), int(step)
+
+    def ns_per_day(self, step: int) -> float | None:
+        if self._t0 is None:
+            return None
+        wall = time.monotonic() - self._t0
+        done = step - self._step0
+        if wall <= 0 or done <= 0:
+            return None
+        return units.ps_to_ns(done * self.timestep_ps) / (wall / 86400.0)
+
+    def line(self, step: int) -> str:
+        total_ps = self.total_steps * self.timestep_ps
+        if total_ps >= units.PS_PER_NS:
+            t, total, unit = units.ps_to_ns(step * self.timestep_ps), units.ps_to_ns(total_ps), "ns"
+        else:
+            t, total, unit = step * self.timestep_ps, total_ps, "ps"
+        pct = 100.0 * step / self.total_steps if self.total_steps else 100.0
+        speed = self.ns_per_day(step)
+        if speed:
+            remaining_days = units.ps_to_ns((self.total_steps - step) * self.timestep_ps) / speed
+            rate = f"{speed:.3g} ns/day, {format_duration(remaining_days * 86400.0)} left"
+        else:
+            rate = "measuring speed"
+        return (f"step {step}/{self.total_steps}  {t:.4g}/{total:.4g} {unit} "
+                f"({pct:.1f}%)  {rate}")
+
+    def report(self, simulation, state) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if self._t0 is None:
+            self.start(simulation.currentStep)
+        if now - self._last < self.min_wall_s:
+            return
+        self._last = now
+        self.stream.write("\r\033[K" + self.line(simulation.currentStep))
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """End the progress line (newline) so later messages start on their own line."""
+        if self.enabled and self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False

@@ -1,0 +1,83 @@
+"""The run folder: its files, its record (run.json) and whether it may be written.
+
+Files of a run folder ``DIR``:
+
+``run.json``        settings, versions, platform, seeds, status, segments (one per start
+                    or resume); rewritten atomically at start, at every checkpoint and at
+                    the end
+``build/``          the simulated system (build-directory contract, omm_cx.builddir)
+``start.pdb``       the structure the dynamics starts from (after minimization)
+``traj.dcd``        frames every ``report.trajectory_*`` (or ``traj.xtc``)
+``state.csv``       OpenMM ``StateDataReporter`` rows every ``report.state_*``
+``checkpoint.chk``  exact restart point (+ ``checkpoint.xml``, portable)
+``final.pdb``       the last structure (written when the run finishes)
+
+A folder is *empty* (none of these), *finished* (run.json says so) or *unfinished*
+(anything else: killed, interrupted, failed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from omm_cx.atomic import atomic_write_text
+from omm_cx.simulation.checkpoint import CHECKPOINT_FILE, STATE_FILE
+
+RUN_JSON = "run.json"
+BUILD_DIR = "build"
+START_PDB = "start.pdb"
+STATE_CSV = "state.csv"
+FINAL_PDB = "final.pdb"
+TRAJECTORY = {"dcd": "traj.dcd", "xtc": "traj.xtc"}
+#: Version of the run.json layout.
+RUN_JSON_FORMAT = 1
+
+_FILES = (RUN_JSON, START_PDB, STATE_CSV, FINAL_PDB, CHECKPOINT_FILE, STATE_FILE,
+          *TRAJECTORY.values())
+
+
+def present_files(out_dir: str | os.PathLike) -> list[str]:
+    """Run files (and build/) present in ``out_dir``."""
+    out_dir = Path(out_dir)
+    found = [f for f in _FILES if (out_dir / f).exists()]
+    if (out_dir / BUILD_DIR).is_dir():
+        found.append(BUILD_DIR + "/")
+    return found
+
+
+def read_record(out_dir: str | os.PathLike) -> dict | None:
+    """run.json as a dict, or None when absent or unreadable."""
+    path = Path(out_dir) / RUN_JSON
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def write_record(out_dir: str | os.PathLike, record: dict) -> None:
+    atomic_write_text(Path(out_dir) / RUN_JSON, json.dumps(record, indent=1, default=str) + "\n")
+
+
+def folder_state(out_dir: str | os.PathLike) -> str:
+    """'empty', 'finished' or 'unfinished'."""
+    if not present_files(out_dir):
+        return "empty"
+    rec = read_record(out_dir)
+    return "finished" if rec and rec.get("status") == "finished" else "unfinished"
+
+
+def clean(out_dir: str | os.PathLike) -> None:
+    """Remove the run files (only those this module names; nothing else in the folder)."""
+    out_dir = Path(out_dir)
+    for name in _FILES:
+        p = out_dir / name
+        if p.is_file():
+            p.unlink()
+    if (out_dir / BUILD_DIR).is_dir():
+        shutil.rmtree(out_dir / BUILD_DIR)
+    for p in out_dir.glob(".*.tmp"):  # leftovers of interrupted atomic writes
+        if p.is_file():
+            p.unlink()

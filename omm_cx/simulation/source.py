@@ -1,0 +1,114 @@
+"""The system a run simulates: from a build directory, a recipe, or a PDB + force field.
+
+Whatever the source, the runner gets a :class:`LoadedSystem` (structure in Å, the OpenMM
+System, the build record) and writes it to ``DIR/build/`` (the build-directory contract of
+:mod:`omm_cx.builddir`), so that a run folder is self-contained: ``--resume`` and the
+analysis read the system from there, not from the config's source.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from pathlib import Path
+
+from omm_cx import __version__
+from omm_cx.config_schema import ConfigError
+from omm_cx.simulation.config import RunConfig
+from omm_cx.structure_io import Structure, check_no_overlaps
+
+
+@dataclass
+class LoadedSystem:
+    """Structure (species, positions and box in Å), ``openmm.System`` and build record."""
+
+    structure: Structure
+    system: object
+    info: dict
+    description: str
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.structure.species)
+
+    def lightest(self) -> tuple[str, float]:
+        """(species, mass in amu) of the lightest particle."""
+        import openmm.unit as u
+
+        masses = {}
+        for i, s in enumerate(self.structure.species):
+            if s not in masses:
+                masses[s] = self.system.getParticleMass(i).value_in_unit(u.dalton)
+        s = min(masses, key=masses.get)
+        return s, masses[s]
+
+
+def load_source(cfg: RunConfig) -> LoadedSystem:
+    """Load the system that ``cfg`` names (build directory, recipe or PDB + force field)."""
+    if cfg.source_kind == "build":
+        return load_build_dir(cfg.source["path"])
+    if cfg.source_kind == "recipe":
+        return _load_recipe(cfg)
+    return _load_structure(cfg)
+
+
+def load_build_dir(path) -> LoadedSystem:
+    from omm_cx.builddir import read_build_dir
+
+    b = read_build_dir(path)
+    return LoadedSystem(b.structure, b.system, dict(b.info), f"build directory {b.path}")
+
+
+def _load_recipe(cfg: RunConfig) -> LoadedSystem:
+    name = cfg.source["recipe"]
+    try:
+        from omm_cx.recipes import build_recipe
+    except ImportError as exc:
+        raise ConfigError(
+            f"{cfg.origin}: key 'recipe': recipes are not available yet in this omm_cx "
+            f"({exc}); build the system elsewhere and give 'build: DIR', or give "
+            f"'system: {{forcefield: ..., structure: file.pdb}}'"
+        ) from None
+    built = build_recipe(name, seed=cfg.seed)
+    return LoadedSystem(built.structure, built.system, dict(built.info), f"recipe {name}")
+
+
+def _load_structure(cfg: RunConfig) -> LoadedSystem:
+    from omm_cx.forcefield import load_forcefield
+    from omm_cx.forcefield.openmm_forces import CoulombSettings, create_system
+    from omm_cx.structure_io import read_pdb
+
+    src = cfg.source
+    ff = load_forcefield(src["forcefield"])
+    structure = read_pdb(src["structure"], ff.species)
+    check_no_overlaps(structure)
+    system = create_system(
+        ff, structure.species, structure.box_A,
+        coulomb=CoulombSettings(ewald_error_tolerance=src["ewald_error_tolerance"]),
+        dispersion_correction=src["dispersion_correction"], guard=src["guard"],
+    )
+    counts = dict(sorted(collections.Counter(structure.species).items()))
+    info = {
+        "source": "structure",
+        "structure_file": src["structure"],
+        "forcefield": ff.name,
+        "counts": counts,
+        "species_order": sorted(counts),
+        "box_A": None if structure.box_A is None else structure.box_A.tolist(),
+        "dispersion_correction": src["dispersion_correction"],
+        "ewald_error_tolerance": src["ewald_error_tolerance"],
+        "guard": src["guard"],
+        "groups": {},
+        "omm_cx_version": __version__,
+    }
+    return LoadedSystem(structure, system, info, f"{Path(src['structure']).name} with {ff.name}")
+
+
+def write_run_build(loaded: LoadedSystem, path) -> None:
+    """Write the system into ``path`` (structure.pdb, system.xml, build.json)."""
+    from omm_cx.builddir import write_build_dir
+
+    info = dict(loaded.info)
+    if "species_order" not in info and "counts" not in info:
+        info["species_order"] = sorted(set(loaded.structure.species))
+    write_build_dir(path, loaded.structure, loaded.system, info)
