@@ -108,3 +108,25 @@ def test_forces_are_minus_energy_gradient():
             e_m = single_point(ff, type(s)(s.species, minus, s.box_A)).total_eV
             fd = -(e_p - e_m) / (2 * h)
             assert fd == pytest.approx(sp.forces_eV_per_A[atom, k], abs=2e-4), (atom, k)
+
+
+@pytest.mark.parametrize("platform", ["Reference", "CPU"])
+def test_onehot_and_table_encodings_agree(platform):
+    """The one-hot encoding of the pair tables is exact: same energies and forces as the
+    Discrete2DFunction tables (to the platform's rounding)."""
+    import openmm as mm
+
+    from omm_cx import units
+    from omm_cx.forcefield.openmm_forces import create_system
+
+    ff = load_forcefield("pbcdse+psl-cd-preferred")
+    s = disordered_box({"Pb": 20, "Cd": 20, "Se": 24, "PSL": 16}, 24.5, 2.4, seed=12)
+    out = {}
+    for enc in ("tables", "onehot"):
+        system = create_system(ff, s.species, s.box_A, encoding=enc)
+        ctx = mm.Context(system, mm.VerletIntegrator(0.001), mm.Platform.getPlatformByName(platform))
+        ctx.setPositions(units.angstrom_to_nm(s.positions_A))
+        st = ctx.getState(getEnergy=True, getForces=True, groups={1})
+        out[enc] = (st.getPotentialEnergy()._value, st.getForces(asNumpy=True)._value)
+    assert out["onehot"][0] == pytest.approx(out["tables"][0], rel=1e-12 if platform == "Reference" else 1e-6)
+    assert np.abs(out["onehot"][1] - out["tables"][1]).max() < (1e-8 if platform == "Reference" else 1e-2)

@@ -2,9 +2,11 @@
 
 * Coulomb: a ``NonbondedForce`` (PME when periodic, its Lennard-Jones part zeroed),
   force group :data:`COULOMB_GROUP`.
-* Short range: one ``CustomNonbondedForce`` with per-pair ``Discrete2DFunction`` tables
-  indexed by the integer per-particle parameter ``type``; energy
-  ``A exp(-r/rho) + B/r^12 - C/r^6``, force group :data:`SHORT_RANGE_GROUP`.
+* Short range: one ``CustomNonbondedForce``, energy ``A exp(-r/rho) + B/r^12 - C/r^6``
+  with per-pair values held either in ``Discrete2DFunction`` tables indexed by the integer
+  per-particle parameter ``type``, or (default for <= 8 species, faster on the CPU) in an
+  exact one-hot encoding of the same tables (:data:`ENCODINGS`); force group
+  :data:`SHORT_RANGE_GROUP`.
 * The catastrophe guard (see :mod:`omm_cx.forcefield.guard`): a second, tiny
   ``CustomNonbondedForce`` whose cutoff is just above the largest wall radius (< 2 Å), in
   force group :data:`GUARD_GROUP`. Inside the main expression it cost ~30 % of the
@@ -120,22 +122,62 @@ def short_range_tables(ff: ForceField, species: Sequence[str], guard: bool = Tru
 
 
 def _short_range_expression(tab: ShortRangeTables) -> str:
+    """Energy expression with ``{A}``-style placeholders for the per-pair values."""
     terms = []
     if np.any(tab.A_eV):
-        terms.append("tA(type1,type2)*exp(-r*tIrho(type1,type2))")
+        terms.append("{A}*exp(-r*{Irho})")
     if np.any(tab.B_eVA12):
-        terms.append("tB(type1,type2)/(r6*r6)")
+        terms.append("{B}/(r6*r6)")
     if np.any(tab.C_eVA6):
-        terms.append("-tC(type1,type2)/r6")
+        terms.append("-{C}/r6")
     if not terms:
         return "0"
     expr = " + ".join(terms)
     return expr + ("; r6=r^6" if "r6" in expr else "")
 
 
-#: Energy of the guard force: zero at r >= r_wall of the pair (tRw = 0: no wall).
-GUARD_EXPRESSION = (f"step(rw-r)*tD(type1,type2)*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; "
-                    "rw=tRw(type1,type2)")
+#: Energy of the guard force: zero at r >= r_wall of the pair (r_wall = 0: no wall).
+GUARD_EXPRESSION = f"step(rw-r)*{{D}}*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; rw={{Rw}}"
+
+#: Encodings of the per-pair values in a CustomNonbondedForce:
+#: "tables": Discrete2DFunction tables indexed by the per-particle integer ``type``;
+#: "onehot": per-particle parameters, the row of each table for the particle's species
+#: (``A0..A{n-1}``) and a one-hot vector of its species (``q0..q{n-1}``), so that
+#: T[t1, t2] = sum_k A_k(1) q_k(2) -- exact (products with 0 and 1) and, on the CPU
+#: platform, 25 % faster than table lookups for the 10,392-ion benchmark system
+#: (13.9 vs 18.7 ms per short-range evaluation on 2 cores).
+ENCODINGS = ("tables", "onehot")
+#: Up to this many species "auto" uses the one-hot encoding (its cost grows with n).
+ONEHOT_MAX_SPECIES = 8
+
+
+def _pair_value_force(mm, expression: str, tables: dict[str, np.ndarray], types: list[int],
+                      encoding: str):
+    """CustomNonbondedForce for ``expression`` whose ``{NAME}`` placeholders are per-pair
+    values from ``tables`` (n x n, OpenMM units), encoded as ``encoding``."""
+    n = len(next(iter(tables.values()))) if tables else 1
+    used = [name for name in tables if "{" + name + "}" in expression]
+    if encoding == "tables":
+        subst = {name: f"t{name}(type1,type2)" for name in used}
+        f = mm.CustomNonbondedForce(expression.format(**subst))
+        for name in used:
+            f.addTabulatedFunction(f"t{name}", mm.Discrete2DFunction(n, n, tables[name].T.ravel().tolist()))
+        f.addPerParticleParameter("type")
+        for t in types:
+            f.addParticle([float(t)])
+        return f
+    subst = {name: "(" + "+".join(f"{name}{k}1*q{k}2" for k in range(n)) + ")" for name in used}
+    f = mm.CustomNonbondedForce(expression.format(**subst))
+    for name in used:
+        for k in range(n):
+            f.addPerParticleParameter(f"{name}{k}")
+    for k in range(n):
+        f.addPerParticleParameter(f"q{k}")
+    rows = {t: [float(tables[name][t, k]) for name in used for k in range(n)]
+            + [1.0 if k == t else 0.0 for k in range(n)] for t in set(types)}
+    for t in types:
+        f.addParticle(rows[t])
+    return f
 
 
 def create_forces(
@@ -146,6 +188,7 @@ def create_forces(
     coulomb: CoulombSettings = CoulombSettings(),
     dispersion_correction: bool = False,
     guard: bool = True,
+    encoding: str = "auto",
 ):
     """The Coulomb ``NonbondedForce``, the short-range ``CustomNonbondedForce`` and, with
     ``guard``, the guard ``CustomNonbondedForce`` (list of 2 or 3 forces).
@@ -162,6 +205,9 @@ def create_forces(
         (off by default: the published lattice energies are without it).
     guard
         Add the Buckingham-catastrophe wall (exactly zero for r >= r_wall of each pair).
+    encoding
+        How the short-range force holds the per-pair values (see :data:`ENCODINGS`);
+        "auto": one-hot up to :data:`ONEHOT_MAX_SPECIES` species, tables beyond.
     """
     import openmm as mm
 
@@ -185,36 +231,36 @@ def create_forces(
         nb.addParticle(ff.charge(s), 1.0, 0.0)
 
     n = len(tab.species)
+    if encoding == "auto":
+        encoding = "onehot" if n <= ONEHOT_MAX_SPECIES else "tables"
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding {encoding!r} unknown; use one of {ENCODINGS} or 'auto'")
     kj = units.KJ_PER_MOL_PER_EV
     nm = units.NM_PER_ANGSTROM
-    types = [float(index[s]) for s in species]
+    types = [index[s] for s in species]
 
-    def pair_force(expression: str, tables: dict, name: str, group: int, cutoff: float):
-        f = mm.CustomNonbondedForce(expression)
+    def setup(f, name: str, group: int, cutoff: float):
         f.setName(name)
         f.setForceGroup(group)
-        for tname, values in tables.items():
-            if f"{tname}(" in expression:
-                f.addTabulatedFunction(tname, mm.Discrete2DFunction(n, n, values.T.ravel().tolist()))
-        f.addPerParticleParameter("type")
-        for t in types:
-            f.addParticle([t])
         f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic if periodic
                              else mm.CustomNonbondedForce.CutoffNonPeriodic)
         f.setCutoffDistance(cutoff)
         f.setUseSwitchingFunction(False)
         return f
 
-    sr = pair_force(_short_range_expression(tab),
-                    {"tA": tab.A_eV * kj, "tIrho": 1.0 / (tab.rho_A * nm),
-                     "tB": tab.B_eVA12 * kj * nm**12, "tC": tab.C_eVA6 * kj * nm**6},
-                    "ShortRange", SHORT_RANGE_GROUP, cutoff_nm)
+    sr = setup(_pair_value_force(mm, _short_range_expression(tab),
+                                 {"A": tab.A_eV * kj, "Irho": 1.0 / (tab.rho_A * nm),
+                                  "B": tab.B_eVA12 * kj * nm**12, "C": tab.C_eVA6 * kj * nm**6},
+                                 types, encoding),
+               "ShortRange", SHORT_RANGE_GROUP, cutoff_nm)
     sr.setUseLongRangeCorrection(bool(dispersion_correction and periodic))
     forces = [nb, sr]
     if tab.walls:
         r_guard = max(w.r_wall_A for w in tab.walls.values()) + GUARD_CUTOFF_MARGIN_A
-        forces.append(pair_force(GUARD_EXPRESSION, {"tD": tab.D_eV * kj, "tRw": tab.r_wall_A * nm},
-                                 "CatastropheGuard", GUARD_GROUP, units.angstrom_to_nm(r_guard)))
+        # the guard acts on few pairs (< 2 Å): table lookups cost nothing there
+        forces.append(setup(_pair_value_force(mm, GUARD_EXPRESSION, {"D": tab.D_eV * kj, "Rw": tab.r_wall_A * nm},
+                                              types, "tables"),
+                            "CatastropheGuard", GUARD_GROUP, units.angstrom_to_nm(r_guard)))
     return forces
 
 
@@ -256,6 +302,7 @@ def create_system(
     dispersion_correction: bool = False,
     guard: bool = True,
     allow_net_charge: bool = False,
+    encoding: str = "auto",
 ):
     """An ``openmm.System`` with masses from the force field and its two forces.
 
@@ -277,7 +324,8 @@ def create_system(
         h = units.angstrom_to_nm(np.asarray(box_vectors_A, dtype=float).reshape(3, 3))
         system.setDefaultPeriodicBoxVectors(*(mm.Vec3(*row) for row in h))
     for force in create_forces(ff, species, periodic=periodic, coulomb=coulomb,
-                               dispersion_correction=dispersion_correction, guard=guard):
+                               dispersion_correction=dispersion_correction, guard=guard,
+                               encoding=encoding):
         system.addForce(force)
     return system
 
