@@ -96,6 +96,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from omm_cx.demo import run_demo
+
+    run_demo(args.output, length_ps=args.ps, temperature_K=args.temperature_K,
+             platform=args.platform)
+    return 0
+
+
 def _cmd_forcefields(args: argparse.Namespace) -> int:
     from omm_cx.forcefield import available_forcefields, load_forcefield
 
@@ -149,6 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("recipes", help="list the recipes shipped with omm_cx")
     r.set_defaults(func=_cmd_recipes)
+
+    d = sub.add_parser("demo", help="end-to-end demo: build, run and analyze a small cation exchange",
+                       description="Build a 2.4 nm PbSe NC in Cd-PSL solution, run it hot, "
+                       "analyze the exchange and print where the plots and tables are. "
+                       "Re-running continues or reuses the finished run.")
+    d.add_argument("-o", "--output", default="out/demo", metavar="DIR", help="default out/demo")
+    d.add_argument("--ps", type=float, default=50.0, help="simulated time in ps (default 50)")
+    d.add_argument("--temperature-K", type=float, default=700.0, help="default 700 K")
+    d.add_argument("--platform", help="OpenMM platform (default: the fastest here)")
+    d.set_defaults(func=_cmd_demo)
 
     be = sub.add_parser("bench", help="benchmark omm_cx against LAMMPS at equal force accuracy",
                         description="Time MD of a recipe's system on every OpenMM platform and "

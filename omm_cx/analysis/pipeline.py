@@ -156,7 +156,8 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
     src = open_trajectory(traj, top, dt_ps)
     first = next(src.frames(chunk=1, stop=1))
     groups = load_groups(src, build_json, opt, first)
-    crit = opt.membership.resolved(first.xyz_A, first.box_A, groups.anions)
+    has_nc = len(groups.anions) >= 2
+    crit = opt.membership.resolved(first.xyz_A, first.box_A, groups.anions) if has_nc else None
     n = src.n_frames
     t_last = src.t0_ps + (n - 1) * src.dt_ps
     summary: dict = {
@@ -166,7 +167,8 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
         "groups": groups.describe(),
         "frames": {"n_frames": n, "dt_ps": src.dt_ps, "t0_ps": src.t0_ps, "t_last_ps": t_last,
                    "time_source": src.time_source, "chunk_frames": opt.chunk_frames},
-        "membership": crit.describe(), "analyses": {}, "skipped": {}, "outputs": [],
+        "membership": crit.describe() if crit else None, "analyses": {}, "skipped": {},
+        "outputs": [],
     }
     if build_json is None:
         summary["groups"]["note"] = "no build.json: groups from the geometric fallback (see source)"
@@ -176,6 +178,10 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
             raise AnalysisError(f"{name}: {why}")
         summary["skipped"][name] = why
         what.remove(name)
+
+    if not has_nc:  # e.g. a cation/PSL liquid: only g(r) and MSD apply
+        for name in [w for w in what if w in ("exchange", "density", "jumps", "rmsd")]:
+            skip(name, "no nanocrystal: fewer than two anions in the system")
 
     # ------------------------------------------------------------ accumulators
     exch = ExchangeAccumulator(groups) if "exchange" in what else None
@@ -425,15 +431,18 @@ def find_trajectory(run_dir: str | os.PathLike) -> Path:
 def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT_ALL,
                     dt_ps: float | None = None, options: AnalysisOptions | None = None,
                     out_dir: str | os.PathLike | None = None, strict: bool = False) -> dict:
-    """Analyse a run directory (build files + trajectory); outputs in ``DIR/analysis``."""
+    """Analyse a run directory (``omm-cx run`` output: start.pdb, traj.*, build/build.json)
+    or a build directory with a trajectory (structure.pdb, build.json); outputs in
+    ``DIR/analysis``."""
     run_dir = Path(run_dir)
-    top = run_dir / "structure.pdb"
-    if not top.is_file():
-        raise AnalysisError(f"{run_dir}: structure.pdb is missing (not a build/run directory)")
-    build = run_dir / "build.json"
+    candidates = [run_dir / "start.pdb", run_dir / "build" / "structure.pdb", run_dir / "structure.pdb"]
+    top = next((p for p in candidates if p.is_file()), None)
+    if top is None:
+        raise AnalysisError(f"{run_dir}: neither start.pdb nor structure.pdb found (not a run "
+                            f"or build directory); use --traj and --top")
+    build = next((p for p in (run_dir / "build" / "build.json", run_dir / "build.json") if p.is_file()), None)
     return analyze_trajectory(find_trajectory(run_dir), top, out_dir or run_dir / "analysis",
-                              build if build.is_file() else None, what, dt_ps, options, strict,
-                              label=run_dir.name)
+                              build, what, dt_ps, options, strict, label=run_dir.name)
 
 
 def run_temperature_K(run_dir: str | os.PathLike) -> float | None:
