@@ -198,3 +198,20 @@ def test_bad_recipes_name_the_problem(doc, fragment):
 def test_unknown_recipe_name():
     with pytest.raises(ConfigError, match="unknown recipe 'pbse-nc'"):
         build_recipe("pbse-nc")
+
+
+def test_antifluorite_and_oriented_zincblende_wire():
+    """Cu2Se (antifluorite, 2:1 with q_Cu = q_Se / 2) comes out neutral; a zinc-blende
+    wire along [111] is periodic with the [111] period sqrt(3) a (3 periods for 3 nm)."""
+    cu2se = build_recipe({"name": "cu2se", "forcefield": "cdse-cu-lj", "box_nm": 4.0,
+                          "nanocrystal": {"shape": "sphere", "diameter_nm": 2.5,
+                                          "crystal": {"structure": "antifluorite", "cation": "Cu",
+                                                      "anion": "Se", "a_A": 5.859}}}).info
+    assert cu2se["nc_counts"]["Cu"] == 2 * cu2se["nc_counts"]["Se"]
+    assert cu2se["net_charge_e"] == pytest.approx(0, abs=1e-9)
+    wire = build_recipe({"name": "w", "forcefield": "pbcdse", "box_nm": [6, 6, 3],
+                         "nanocrystal": {"shape": "wire", "diameter_nm": 2.5, "length_nm": 3.0,
+                                         "crystal": {"structure": "zincblende", "cation": "Cd",
+                                                     "anion": "Se", "a_A": 6.08, "axis": [1, 1, 1]}}})
+    assert wire.info["box_A"][2][2] == pytest.approx(3 * math.sqrt(3) * 6.08)
+    assert wire.info["min_distance_A"] == pytest.approx(6.08 * math.sqrt(3) / 4, abs=1e-3)  # bonds intact across z
