@@ -75,23 +75,23 @@ class ShortRangeTables:
     C_eVA6: np.ndarray
     walls: dict[tuple[str, str], Wall] = field(default_factory=dict)
 
-    @property
-    def r_wall_A(self) -> np.ndarray:
+    def _wall_table(self, attr: str) -> np.ndarray:
         n = len(self.species)
         out = np.zeros((n, n))
         for (a, b), w in self.walls.items():
             i, j = self.species.index(a), self.species.index(b)
-            out[i, j] = out[j, i] = w.r_wall_A
+            out[i, j] = out[j, i] = getattr(w, attr)
         return out
 
     @property
+    def r_wall_A(self) -> np.ndarray:
+        """Wall radius per pair (Å; 0 = no wall)."""
+        return self._wall_table("r_wall_A")
+
+    @property
     def D_eV(self) -> np.ndarray:
-        n = len(self.species)
-        out = np.zeros((n, n))
-        for (a, b), w in self.walls.items():
-            i, j = self.species.index(a), self.species.index(b)
-            out[i, j] = out[j, i] = w.D_eV
-        return out
+        """Wall strength per pair (eV)."""
+        return self._wall_table("D_eV")
 
 
 def short_range_tables(ff: ForceField, species: Sequence[str], guard: bool = True) -> ShortRangeTables:

@@ -54,10 +54,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from omm_cx import units
-from omm_cx.config_schema import ConfigError
+from omm_cx.config_schema import ConfigError, load_yaml
 
 ENSEMBLES = ("nvt", "npt", "nve")
 BAROSTATS = ("isotropic", "anisotropic")
@@ -208,14 +207,7 @@ def load_config(config: str | os.PathLike | Mapping[str, Any],
     else:
         path = Path(config)
         origin = str(path)
-        if not path.is_file():
-            raise ConfigError(f"run config {origin!r} not found")
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
-        if not isinstance(doc, dict):
-            raise ConfigError(f"{origin}: expected a mapping of keys at the top level")
+        doc = load_yaml(path, "run config")
         base = Path(base_dir) if base_dir is not None else path.resolve().parent
     return _Reader(doc, origin, base.resolve()).config()
 
