@@ -96,3 +96,20 @@ def test_guard_tables_reproduce_the_wall_formula():
     sp_g = single_point(ff, pair_structure("Se", "Se", r), check_overlaps=False)
     sp_b = single_point(ff, pair_structure("Se", "Se", r), guard=False, check_overlaps=False)
     assert sp_g.total_eV - sp_b.total_eV == pytest.approx(float(w.energy_eV(r)), rel=1e-10)
+
+
+def test_non_periodic_system_runs_on_cpu_and_matches_reference():
+    """In vacuum every nonbonded force uses all pairs (OpenMM's CPU platform refuses a
+    mix of cutoff and no cutoff); the guard is folded into the short-range force there."""
+    ff = load_forcefield(FF)
+    s = Structure(["Pb", "Se", "Cd", "Se", "PSL", "Cd"],
+                  [[0, 0, 0], [3, 0, 0], [0, 3, 0], [0, 0, 3.1], [16, 0, 0], [0.5, 0.3, 0.2]], None)
+    ref = single_point(ff, s, check_overlaps=False)
+    cpu = single_point(ff, s, platform="CPU", check_overlaps=False)
+    assert cpu.total_eV == pytest.approx(ref.total_eV, rel=1e-5)
+    system = create_system(ff, s.species, None)
+    assert system.getNumForces() == 2  # Coulomb + short range with the guard inside
+    # no cutoff: a Cd-PSL pair 16 Å apart (beyond 12 Å) still interacts
+    far = Structure(["Cd", "PSL"], [[0, 0, 0], [16.0, 0, 0]], None)
+    e = single_point(ff, far).short_range_eV
+    assert e == pytest.approx(float(ff.pair("Cd", "PSL").energy_eV(16.0)), rel=1e-9)

@@ -198,8 +198,9 @@ def create_forces(
     species
         Species name per particle (force-field names: Pb, Cd, Se, PSL, ...).
     periodic
-        PME and a periodic cutoff; otherwise all Coulomb pairs (NoCutoff) and a
-        non-periodic short-range cutoff.
+        PME and a periodic cutoff; otherwise all pairs for both Coulomb and the short-range
+        terms (NoCutoff; OpenMM needs nonbonded forces to agree), the guard folded into
+        the short-range force.
     dispersion_correction
         Add OpenMM's long-range correction of the short-range part beyond the cutoff
         (off by default: the published lattice energies are without it).
@@ -242,26 +243,42 @@ def create_forces(
     def setup(f, name: str, group: int, cutoff: float):
         f.setName(name)
         f.setForceGroup(group)
-        f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic if periodic
-                             else mm.CustomNonbondedForce.CutoffNonPeriodic)
-        f.setCutoffDistance(cutoff)
+        if periodic:
+            f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic)
+            f.setCutoffDistance(cutoff)
+        else:
+            # OpenMM requires all nonbonded forces to agree on using a cutoff: with
+            # Coulomb over all pairs, the short-range terms run over all pairs too (as 000
+            # did for its dumbbells in vacuum)
+            f.setNonbondedMethod(mm.CustomNonbondedForce.NoCutoff)
         f.setUseSwitchingFunction(False)
         return f
 
-    sr = setup(_pair_value_force(mm, _short_range_expression(tab),
-                                 {"A": tab.A_eV * kj, "Irho": 1.0 / (tab.rho_A * nm),
-                                  "B": tab.B_eVA12 * kj * nm**12, "C": tab.C_eVA6 * kj * nm**6},
-                                 types, encoding),
+    values = {"A": tab.A_eV * kj, "Irho": 1.0 / (tab.rho_A * nm),
+              "B": tab.B_eVA12 * kj * nm**12, "C": tab.C_eVA6 * kj * nm**6}
+    guard_values = {"D": tab.D_eV * kj, "Rw": tab.r_wall_A * nm}
+    expression = _short_range_expression(tab)
+    if tab.walls and not periodic:
+        # no cutoff: a separate guard force would loop over all pairs again; fold it in
+        expression = _join_expressions(expression, GUARD_EXPRESSION)
+        values.update(guard_values)
+    sr = setup(_pair_value_force(mm, expression, values, types, encoding),
                "ShortRange", SHORT_RANGE_GROUP, cutoff_nm)
     sr.setUseLongRangeCorrection(bool(dispersion_correction and periodic))
     forces = [nb, sr]
-    if tab.walls:
+    if tab.walls and periodic:
         r_guard = max(w.r_wall_A for w in tab.walls.values()) + GUARD_CUTOFF_MARGIN_A
         # the guard acts on few pairs (< 2 Å): table lookups cost nothing there
-        forces.append(setup(_pair_value_force(mm, GUARD_EXPRESSION, {"D": tab.D_eV * kj, "Rw": tab.r_wall_A * nm},
-                                              types, "tables"),
+        forces.append(setup(_pair_value_force(mm, GUARD_EXPRESSION, guard_values, types, "tables"),
                             "CatastropheGuard", GUARD_GROUP, units.angstrom_to_nm(r_guard)))
     return forces
+
+
+def _join_expressions(a: str, b: str) -> str:
+    """Sum of two energy expressions, each 'main; definitions...'."""
+    a_main, *a_defs = a.split(";")
+    b_main, *b_defs = b.split(";")
+    return "; ".join([f"{a_main} + {b_main}"] + [d.strip() for d in a_defs + b_defs])
 
 
 def check_box(box_vectors_A: np.ndarray, cutoff_A: float) -> None:
