@@ -29,6 +29,8 @@ from omm_cx import units
 
 #: Default accuracy target: RMS force error in eV/Å.
 TARGET_RMS_FORCE_ERROR = 1e-4
+#: MD time step of every timing, ps.
+TIMESTEP_PS = 0.002
 OPENMM_TOLERANCES = (1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1.2e-4, 1e-4, 8e-5, 6e-5, 4e-5, 2e-5)
 LAMMPS_ACCURACIES = (1e-4, 5e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5, 9e-6, 8e-6, 7e-6, 6e-6, 5e-6, 4e-6,
                      3e-6, 2e-6, 1e-6)
@@ -45,6 +47,7 @@ class EngineResult:
     rms_force_error_eV_per_A: float
     ms_per_step: float
     ns_per_day: float
+    device: str = ""
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> float:
@@ -60,7 +63,7 @@ def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=
 
     built = build_recipe(recipe, seed=seed)
     ff = load_forcefield(built.info["forcefield"])
-    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, 0.002)
+    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, TIMESTEP_PS)
     integ.setRandomNumberSeed(seed)
     ctx = mm.Context(built.system, integ, mm.Platform.getPlatformByName("CPU"))
     ctx.setPositions(units.angstrom_to_nm(built.structure.positions_A))
@@ -74,10 +77,21 @@ def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=
     return ff, built, units.nm_to_angstrom(np.asarray(pos._value))
 
 
-def _openmm_system(ff, species, box_A, tolerance):
+def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
     from omm_cx.forcefield.openmm_forces import CoulombSettings, create_system
 
-    return create_system(ff, species, box_A, coulomb=CoulombSettings(ewald_error_tolerance=tolerance))
+    return create_system(ff, species, box_A, coulomb=CoulombSettings(ewald_error_tolerance=tolerance),
+                         encoding=encoding)
+
+
+def _encoding_of(system) -> str:
+    """'tables' or 'onehot': how the system's short-range force holds its pair values."""
+    import openmm as mm
+
+    for f in system.getForces():
+        if isinstance(f, mm.CustomNonbondedForce) and f.getForceGroup() == 1:
+            return "tables" if f.getNumTabulatedFunctions() else "onehot"
+    return "n/a"
 
 
 def _openmm_forces(system, positions_A, platform, props) -> np.ndarray:
@@ -97,43 +111,80 @@ def reference_forces(ff, built, positions_A) -> np.ndarray:
     return _openmm_forces(system, positions_A, mm.Platform.getPlatformByName("Reference"), {})
 
 
-def _time_openmm(system, positions_A, platform, props, steps, temperature_K) -> float:
+def md_context(system, positions_A, platform, props, temperature_K, seed=1):
+    """(Context, integrator): Langevin at ``temperature_K`` (K), 2 fs, friction 1/ps,
+    velocities drawn, warmed up by a few steps (kernel compilation, neighbour lists)."""
     import openmm as mm
 
-    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, 0.002)
+    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, TIMESTEP_PS)
+    integ.setRandomNumberSeed(seed)
     ctx = mm.Context(system, integ, platform, props)
     ctx.setPositions(units.angstrom_to_nm(positions_A))
-    ctx.setVelocitiesToTemperature(temperature_K, 1)
-    integ.step(max(5, steps // 10))  # warm-up (kernel compilation, neighbour lists)
+    ctx.setVelocitiesToTemperature(temperature_K, seed)
+    integ.step(5)
+    ctx.getState(getEnergy=True)
+    return ctx, integ
+
+
+def time_steps(ctx, integ, steps: int) -> float:
+    """Wall seconds per MD step over ``steps`` steps (waits for the device to finish)."""
     ctx.getState(getEnergy=True)
     t = time.perf_counter()
     integ.step(steps)
-    ctx.getState(getEnergy=True)  # wait for the device
+    ctx.getState(getEnergy=True)
     return (time.perf_counter() - t) / steps
 
 
+def ns_per_day(seconds_per_step: float) -> float:
+    """Simulated ns per wall-clock day at the benchmark's 2 fs step."""
+    return TIMESTEP_PS * 1e-3 * 86400 / seconds_per_step
+
+
+def device_name(ctx) -> str:
+    """The GPU (or OpenCL device) a context runs on; '' for the CPU platforms."""
+    platform = ctx.getPlatform()
+    for key in ("DeviceName", "OpenCLDeviceName", "CudaDeviceName"):
+        if key in platform.getPropertyNames():
+            try:
+                return platform.getPropertyValue(ctx, key)
+            except Exception:  # property listed but not held by this context
+                continue
+    return ""
+
+
+def _time_openmm(system, positions_A, platform, props, steps, temperature_K) -> tuple[float, str]:
+    """(seconds per step, device name)."""
+    ctx, integ = md_context(system, positions_A, platform, props, temperature_K)
+    integ.step(max(5, steps // 10))  # more warm-up
+    return time_steps(ctx, integ, steps), device_name(ctx)
+
+
 def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperature_K,
-                 target, log=print) -> EngineResult:
+                 target, encoding="auto", log=print):
+    """(EngineResult, the timed openmm.System) at the cheapest PME tolerance that meets
+    ``target`` (RMS force error, eV/Å)."""
     from omm_cx.platforms import get_platform
 
     platform, props = get_platform(platform_name)
     species, box = built.structure.species, built.structure.box_A
     chosen = None
     for tol in OPENMM_TOLERANCES:
-        system = _openmm_system(ff, species, box, tol)
+        system = _openmm_system(ff, species, box, tol, encoding)
         err = _rms(_openmm_forces(system, positions_A, platform, props), ref)
-        log(f"  OpenMM {platform_name}: ewald tolerance {tol:g} -> RMS force error {err:.2e} eV/Å")
+        log(f"  OpenMM {platform_name} ({_encoding_of(system)}): ewald tolerance {tol:g} -> "
+            f"RMS force error {err:.2e} eV/Å")
         chosen = (tol, err, system)
         if err <= target:
             break
     tol, err, system = chosen
-    dt = _time_openmm(system, positions_A, platform, props, steps, temperature_K)
+    dt, device = _time_openmm(system, positions_A, platform, props, steps, temperature_K)
     on_cpu = platform_name in ("CPU", "Reference") or _opencl_on_cpu_or_cpu(platform_name)
     threads = (os.cpu_count() or 1) if on_cpu else 0
     precision = props.get("Precision", "mixed" if platform_name == "CPU" else
                           "double" if platform_name == "Reference" else "default")
     return EngineResult("omm_cx", platform_name, precision, len(species), threads,
-                        f"PME ewald_error_tolerance={tol:g}", err, dt * 1e3, 0.002 * 86400 / dt / 1e3)
+                        f"PME ewald_error_tolerance={tol:g}, {_encoding_of(system)}", err,
+                        dt * 1e3, ns_per_day(dt), device), system
 
 
 def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
@@ -166,13 +217,19 @@ def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, 
     dt = (time.perf_counter() - t) / steps
     lmp.close()
     return EngineResult("lammps", "CPU (OPENMP package)", "double", len(s.species), threads,
-                        f"buck/coul/long + pppm {acc:g}", err, dt * 1e3, 0.002 * 86400 / dt / 1e3)
+                        f"buck/coul/long + pppm {acc:g}", err, dt * 1e3, ns_per_day(dt))
 
 
 def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
                   steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
-                  log=print) -> dict:
-    """Run the comparison; returns the JSON-ready result (see module docstring)."""
+                  encodings=("auto",), replicas=(), log=print) -> dict:
+    """Run the comparison; returns the JSON-ready result (see module docstring).
+
+    ``encodings``: short-range encodings to time on each OpenMM platform ("auto",
+    "onehot", "tables"). ``replicas``: replica counts for the throughput of several
+    independent simulations at once on the first platform (see
+    :mod:`omm_cx.bench_replicas`); empty to skip.
+    """
     from omm_cx.platforms import available_platforms
 
     steps = steps or (30 if quick else 200)
@@ -183,9 +240,17 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     log(f"reference forces (Reference platform, PME tolerance 1e-8) in {time.time() - t:.1f} s")
     names = platforms or [p for p in available_platforms() if p != "Reference"]
     results: list[EngineResult] = []
+    replica_rows: list[dict] = []
     for name in names:
-        results.append(bench_openmm(ff, built, pos, ref, name, steps=steps,
-                                    temperature_K=temperature_K, target=target, log=log))
+        for enc in encodings:
+            res, system = bench_openmm(ff, built, pos, ref, name, steps=steps, encoding=enc,
+                                       temperature_K=temperature_K, target=target, log=log)
+            results.append(res)
+            if replicas and not replica_rows:
+                from omm_cx.bench_replicas import run_replicas
+
+                replica_rows = run_replicas(system, pos, name, replicas, steps=steps,
+                                            temperature_K=temperature_K, log=log)
     if lammps:
         from omm_cx.lammps_engine import LammpsUnavailable
 
@@ -205,10 +270,12 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         "timestep_fs": 2.0,
         "target_rms_force_error_eV_per_A": target,
         "steps_timed": steps,
-        "machine": {"cpu": _cpu_name(), "cores": threads, "python": pyplatform.python_version()},
+        "machine": {"cpu": _cpu_name(), "cores": threads, "python": pyplatform.python_version(),
+                    "openmm": _openmm_version()},
         "date": time.strftime("%Y-%m-%d"),
         "results": [asdict(r) for r in results],
         "ratio_vs_lammps": ratio,
+        "replicas": replica_rows,
     }
 
 
@@ -216,6 +283,12 @@ def _opencl_on_cpu_or_cpu(name: str) -> bool:
     from omm_cx.platforms import _opencl_is_cpu_only
 
     return name == "CPU" or _opencl_is_cpu_only()
+
+
+def _openmm_version() -> str:
+    import openmm
+
+    return openmm.__version__
 
 
 def _cpu_name() -> str:
@@ -263,12 +336,12 @@ def run_scaling(recipe="pbse-nc-cd-psl", factors=(1, 2, 4), platform_name=None, 
 
         ff = load_forcefield(built.info["forcefield"])
         system = _openmm_system(ff, built.structure.species, built.structure.box_A, tolerance)
-        integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, 0.002)
+        integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, TIMESTEP_PS)
         ctx = mm.Context(system, integ, platform, props)
         ctx.setPositions(units.angstrom_to_nm(built.structure.positions_A))
         mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 200)
         pos = units.nm_to_angstrom(np.asarray(ctx.getState(getPositions=True).getPositions(asNumpy=True)._value))
-        dt = _time_openmm(system, pos, platform, props, steps, temperature_K)
+        dt, _ = _time_openmm(system, pos, platform, props, steps, temperature_K)
         n = len(built.structure.species)
         rows.append({"factor": f, "particles": n, "ms_per_step": dt * 1e3,
                      "us_per_particle_step": dt * 1e6 / n, "platform": platform.getName()})
@@ -280,15 +353,21 @@ def format_table(result: dict) -> str:
     lines = [f"{result['recipe']}: {result['particles']} particles, {result['temperature_K']} K, "
              f"2 fs; target RMS force error {result['target_rms_force_error_eV_per_A']:g} eV/Å; "
              f"{result['machine']['cpu']} ({result['machine']['cores']} cores)",
-             f"{'engine':8s} {'platform':22s} {'precision':9s} {'threads':>7s} {'setting':34s} "
-             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s}"]
+             f"{'engine':8s} {'platform':22s} {'precision':9s} {'threads':>7s} {'setting':44s} "
+             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>8s}"]
     for r in result["results"]:
         lines.append(f"{r['engine']:8s} {r['platform']:22s} {r['precision']:9s} {r['threads']:7d} "
-                     f"{r['setting']:34s} {r['rms_force_error_eV_per_A']:10.2e} "
-                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:7.2f}")
+                     f"{r['setting']:44s} {r['rms_force_error_eV_per_A']:10.2e} "
+                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:8.2f}")
+        if r.get("device"):
+            lines.append(f"{'':8s} device: {r['device']}")
     ratio = result.get("ratio_vs_lammps")
     lines.append(f"ratio_vs_lammps (best omm_cx CPU-side / LAMMPS): "
                  f"{'n/a' if ratio is None else f'{ratio:.2f}'}")
+    for row in result.get("replicas") or []:
+        lines.append(f"{row['replicas']:3d} replicas on {row['platform']}: "
+                     f"{row['ns_per_day_per_replica']:.2f} ns/day each, "
+                     f"{row['aggregate_ns_per_day']:.2f} ns/day together")
     return "\n".join(lines)
 
 

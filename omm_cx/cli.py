@@ -79,6 +79,24 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _encoding_list(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in ("auto", "onehot", "tables")]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"unknown encoding(s) {bad or text!r}; use auto, onehot, tables")
+    return names
+
+
+def _count_list(text: str) -> list[int]:
+    try:
+        counts = [int(t) for t in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive integers, e.g. 1,2,4")
+    return counts
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from omm_cx import benchmark
 
@@ -86,7 +104,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     result = benchmark.run_benchmark(
         args.recipe, quick=args.quick, steps=args.steps, lammps=not args.no_lammps,
         platforms=args.platforms.split(",") if args.platforms else None,
-        target=args.target, log=log)
+        target=args.target, encodings=args.encodings, replicas=args.replicas or (), log=log)
     if args.scaling:
         result["scaling"] = benchmark.run_scaling(args.recipe, steps=args.steps or 20, log=log)
     print(benchmark.format_table(result))
@@ -178,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--platforms", help="comma-separated OpenMM platforms (default: all but Reference)")
     be.add_argument("--no-lammps", action="store_true", help="skip the LAMMPS comparison")
     be.add_argument("--target", type=float, default=1e-4, help="RMS force error target, eV/Å")
+    be.add_argument("--encodings", default=["auto"], type=_encoding_list,
+                    help="short-range encodings to time on each OpenMM platform, comma-separated: "
+                    "auto, onehot, tables (default auto)")
+    be.add_argument("--replicas", metavar="N[,N...]", type=_count_list,
+                    help="also time N independent replicas at once on the first platform "
+                    "(e.g. 1,2,4,8: throughput of several runs on one GPU)")
     be.add_argument("--scaling", action="store_true", help="also time 1x, 2x, 4x the system")
     be.add_argument("--json", metavar="FILE", help="write the results as JSON")
     be.set_defaults(func=_cmd_bench)

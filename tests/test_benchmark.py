@@ -1,6 +1,7 @@
 """The benchmark script runs for a few steps and writes valid JSON (no timing asserts)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +13,24 @@ def test_benchmark_script_writes_valid_json(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run_benchmark.py"), "--recipe", "cd-psl-liquid",
-         "--steps", "3", "--platforms", "CPU", "--target", "1e-3", "--json", str(out)],
+         "--steps", "3", "--platforms", "CPU", "--target", "1e-3", "--json", str(out),
+         "--encodings", "onehot,tables", "--replicas", "1,2"],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     assert result["particles"] == 1728
     engines = {(r["engine"], r["platform"]) for r in result["results"]}
     assert ("omm_cx", "CPU") in engines
+    settings = [r["setting"] for r in result["results"] if r["engine"] == "omm_cx"]
+    assert len(settings) == 2 and settings[0].endswith("onehot") and settings[1].endswith("tables")
+    assert [row["replicas"] for row in result["replicas"]] == [1, 2]
+    for row in result["replicas"]:
+        assert row["platform"] == "CPU" and row["steps"] == 3
+        assert row["threads_per_replica"] == max(1, (os.cpu_count() or 1) // row["replicas"])
+        assert row["ns_per_day_per_replica"] > 0 and row["aggregate_ns_per_day"] > 0
+        # n replicas finish no faster than their slowest member
+        assert row["aggregate_ns_per_day"] <= row["replicas"] * row["ns_per_day_per_replica"] * 1.0001
+    assert result["replicas"][0]["speedup_vs_one"] == 1.0
     for r in result["results"]:
         assert r["ns_per_day"] > 0 and r["ms_per_step"] > 0
         assert 0 < r["rms_force_error_eV_per_A"] < 1

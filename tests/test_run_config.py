@@ -43,6 +43,15 @@ def test_quick_example_reads_and_resolves_paths():
     assert cfg.abort_temperature_K == 3 * 550
 
 
+def test_production_example_reads():
+    """The README's production config: 100 ns at 2 fs, 2 ps frames, recipe source."""
+    cfg = load_config(ROOT / "examples" / "pbse-nc-550K.yaml")
+    assert cfg.source_kind == "recipe" and cfg.source["recipe"] == "pbse-nc-cd-psl"
+    assert cfg.total_steps == 50_000_000
+    assert cfg.report.trajectory_steps == 1000 and cfg.report.checkpoint_steps == 25_000
+    assert cfg.platform is None  # the fastest platform of the machine it runs on
+
+
 @pytest.mark.parametrize("changes, words", [
     ({"temprature_K": 550}, ["unknown key 'temprature_K'", "did you mean 'temperature_K'"]),
     ({"report": {"trajectory_pss": 1}}, ["report.trajectory_pss", "trajectory_ps"]),
