@@ -152,11 +152,14 @@ def _nanocrystal(sec: Section, ff: ForceField, rng, removal: Removal, record: di
             atoms = neutralize(atoms, charges, removal, period_z_A=period)
         else:  # core_shell
             shell = sec.section("shell")
+            shell_a = shell.number("a_A", None, minimum=0, strict=True)
             atoms = shapes.core_shell(
                 crystal, shell.string("cation"), shell.string("structure", choices=("rocksalt", "zincblende")),
                 d, exchanged_fraction=sec.number("exchanged_fraction", None, minimum=0, maximum=1),
                 shell_thickness_A=(None if not sec.has("shell_thickness_nm")
-                                   else sec.number("shell_thickness_nm", minimum=0, strict=True) * 10))
+                                   else sec.number("shell_thickness_nm", minimum=0, strict=True) * 10),
+                shell_a_A=shell_a)
+            record["shell_a_A"] = shell_a if shell_a is not None else crystal.a_A
             if shell.doc.get("cation") not in ff.species:
                 raise ConfigError(f"{shell.where}.cation: unknown species {shell.doc.get('cation')!r}")
             shell.finish()

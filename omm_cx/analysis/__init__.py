@@ -1,5 +1,6 @@
 """Analyses of cation-exchange trajectories: NC membership, exchange ratio, radial ion
-densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffusion.
+densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffusion, and
+powder X-ray patterns by the Debye equation.
 
 mdtraj-like plain functions over in-memory trajectories (``compute_exchange(traj,
 groups)``) and streaming accumulators that :func:`analyze_trajectory` drives over long
@@ -35,6 +36,12 @@ _EXPORTS = {
     "per_atom_rmsd": "rmsd", "mobile_atoms": "rmsd", "MOBILE_THRESHOLD_A": "rmsd",
     # diffusion
     "compute_msd": "diffusion", "fit_diffusion": "diffusion", "arrhenius_fit": "diffusion",
+    # diffraction
+    "debye_intensity": "diffraction", "compute_debye": "diffraction", "find_peaks": "diffraction",
+    "peaks_table": "diffraction", "q_grid": "diffraction", "conversion_from_q220": "diffraction",
+    "sphere_diffusion_conversion": "diffraction", "fit_sphere_diffusion": "diffraction",
+    "form_factor": "form_factors",
+    "pattern_of_structure": "xrd_pipeline", "pattern_of_run": "xrd_pipeline", "write_xrd": "xrd_pipeline",
     # pipeline
     "analyze_trajectory": "pipeline", "analyze_run_dir": "pipeline", "combine_runs": "pipeline",
     "AnalysisOptions": "pipeline",

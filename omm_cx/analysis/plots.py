@@ -167,3 +167,22 @@ def plot_arrhenius(temperature_K: Sequence[float], D_cm2_per_s: Sequence[float],
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel("ln D (D in cm²/s)")
     return ax
+
+
+def plot_xrd(q_invA: Sequence[float], intensity: Sequence[float], ax=None, label: str | None = None,
+             lattice_a_A: float | None = None, hkls=((1, 1, 1), (2, 0, 0), (2, 2, 0))):
+    """Powder pattern I(Q) (Q in 1/Å); with ``lattice_a_A`` (Å), ticks at the nominal
+    (hkl) positions of that cubic cell."""
+    ax = _ax(ax)
+    ax.plot(q_invA, intensity, lw=1.2, label=label)
+    if lattice_a_A:
+        for hkl in hkls:
+            q0 = 2 * np.pi * np.sqrt(sum(h * h for h in hkl)) / lattice_a_A
+            ax.axvline(q0, color="0.6", lw=0.8, ls="--")
+            ax.annotate("".join(map(str, hkl)), (q0, 1.0), xycoords=("data", "axes fraction"),
+                        ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel("Q (1/Å)")
+    ax.set_ylabel("intensity per atom (electrons$^2$)")
+    if label:
+        ax.legend(fontsize=8)
+    return ax

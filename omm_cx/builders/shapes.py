@@ -100,7 +100,8 @@ def stack_of_layers(crystal: Crystal, diameter_A: float, length_A: float,
 
 def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_A: float,
                exchanged_fraction: float | None = None,
-               shell_thickness_A: float | None = None) -> Atoms:
+               shell_thickness_A: float | None = None,
+               shell_a_A: float | None = None) -> Atoms:
     """A sphere whose core (rocksalt ``core``) and shell (``shell_structure``: 'rocksalt'
     or 'zincblende', cation ``shell_cation``) share the core's fcc anion sublattice.
 
@@ -111,11 +112,19 @@ def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_
     exactly round(fraction x N) cations are exchanged (outermost anions first; ties by
     index). Each formula unit is neutral, so the particle is neutral when the parent
     sphere is.
+
+    ``shell_a_A``: the shell's own cubic lattice constant (Å). The shell's formula units
+    are then scaled about the particle centre by shell_a_A / core a, keeping the
+    commensurate registry and orientation but giving each phase its bulk lattice
+    parameter, unrelaxed at the interface (002's Debye-scattering models). Default: the
+    core's.
     """
     if core.structure.name != "rocksalt":
         raise StructureError("core/shell needs a rocksalt core crystal")
     if shell_structure not in ("rocksalt", "zincblende"):
         raise StructureError(f"shell structure {shell_structure!r}: use rocksalt or zincblende")
+    if shell_a_A is not None and not shell_a_A > 0:
+        raise StructureError(f"shell lattice constant {shell_a_A} Å must be > 0")
     if (exchanged_fraction is None) == (shell_thickness_A is None):
         raise StructureError("give exactly one of exchanged_fraction and shell_thickness_nm")
     parent = sphere(core, diameter_A)
@@ -144,6 +153,7 @@ def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_
         off = tetra if (shell and shell_structure == "zincblende") else octa
         species += [an_species[k], shell_cation if shell else core_cation]
         roles_out += ["anion", "cation"]
-        pos += [anions[k], anions[k] + off]
+        scale = shell_a_A / core.a_A if (shell and shell_a_A is not None) else 1.0
+        pos += [anions[k] * scale, (anions[k] + off) * scale]
         parts += [part, part]
     return Atoms(species, roles_out, np.array(pos), parts)

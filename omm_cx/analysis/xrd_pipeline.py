@@ -1,0 +1,182 @@
+"""Powder patterns of structures and runs: what ``omm-cx xrd`` does.
+
+Inputs: a PDB file, a build directory (structure.pdb + build.json) or a run directory
+(start.pdb or build/, and traj.dcd / traj.xtc). The scattering atoms are the NC's:
+- structure / build directory: build.json's ``nc_cations`` + ``nc_anions`` when present,
+  else every atom (ligands, which have no X-ray form factor, must then be absent);
+- run directory: per frame, the NC by the exchange analysis' membership criterion (anion
+  framework + the cations it coordinates; :mod:`omm_cx.analysis.membership`), unwrapped
+  into one piece about its centre; the pattern is averaged over the chosen frames.
+
+Outputs in OUT: ``xrd.csv`` (q_invA, intensity in electrons^2 per particle, intensity
+per NC atom; a column per input when several are given), ``xrd.json`` (inputs, atoms,
+peaks (111)/(200)/(220), I111/I200, conversion from Q220 when parent and product
+lattice constants are given), ``xrd.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from omm_cx.analysis.diffraction import (conversion_from_q220, debye_intensity, find_peaks,
+                                         peaks_table)
+from omm_cx.analysis.io import AnalysisError
+
+
+@dataclass
+class XrdPattern:
+    """One input's pattern: ``label``, ``q_invA``, ``intensity`` (electrons^2, frame
+    mean), ``n_atoms`` (mean over frames), ``frames`` used, ``lattice_a_A`` for peak
+    indexing (None: no peaks), ``info`` (how the atoms were chosen)."""
+
+    label: str
+    q_invA: np.ndarray
+    intensity: np.ndarray
+    n_atoms: float
+    frames: int
+    lattice_a_A: float | None
+    info: dict = field(default_factory=dict)
+
+    def summary(self, conversion_a_A: tuple[float, float] | None = None) -> dict:
+        d = {"label": self.label, "n_atoms": self.n_atoms, "frames": self.frames,
+             "lattice_a_A": self.lattice_a_A, **self.info}
+        if self.lattice_a_A:
+            peaks = find_peaks(self.q_invA, self.intensity, self.lattice_a_A)
+            d["peaks"] = peaks_table(peaks)
+            if conversion_a_A:
+                qp, qc = (2 * np.pi * np.sqrt(8) / a for a in conversion_a_A)
+                d["conversion_from_q220"] = float(conversion_from_q220(
+                    peaks["220"].q_centre_invA, qp, qc))
+                d["conversion_reference_q220_invA"] = [qp, qc]
+        return d
+
+
+def _build_info(path: Path) -> dict | None:
+    from omm_cx.analysis.io import load_build_info
+
+    for p in (path / "build" / "build.json", path / "build.json"):
+        if p.is_file():
+            return load_build_info(p)
+    return None
+
+
+def _default_a(info: Mapping | None) -> float | None:
+    crystals = (info or {}).get("crystals") or []
+    return float(crystals[0]["a_A"]) if crystals and crystals[0].get("a_A") else None
+
+
+def _nc_atoms(info: Mapping | None, n_atoms: int) -> tuple[np.ndarray, str]:
+    groups = (info or {}).get("groups") or {}
+    if "nc_cations" in groups and "nc_anions" in groups:
+        idx = np.sort(np.concatenate([groups["nc_cations"], groups["nc_anions"]]).astype(int))
+        return idx, "build.json nc_cations + nc_anions"
+    return np.arange(n_atoms), "all atoms (no build.json groups)"
+
+
+def pattern_of_structure(path: str | os.PathLike, q_invA: np.ndarray, *,
+                         lattice_a_A: float | None = None, atoms: str = "nc",
+                         form_factors: str | Mapping = "wk1995") -> XrdPattern:
+    """Pattern of a PDB file or build directory (see the module docstring). ``atoms``:
+    "nc" (build.json groups when present) or "all"."""
+    import mdtraj as md
+
+    from omm_cx import units
+    from omm_cx.analysis.io import species_of_topology
+
+    path = Path(path)
+    pdb = path / "structure.pdb" if path.is_dir() else path
+    if not pdb.is_file():
+        raise AnalysisError(f"{path}: no structure.pdb (not a build directory) and not a PDB file")
+    info = _build_info(path) if path.is_dir() else _build_info(path.parent)
+    t = md.load(str(pdb))
+    species = species_of_topology(t.topology)
+    idx, how = _nc_atoms(info, t.n_atoms) if atoms == "nc" else (np.arange(t.n_atoms), "all atoms")
+    xyz = units.nm_to_angstrom(t.xyz[0].astype(float))[idx]
+    intensity = _intensity(xyz, species[idx], q_invA, form_factors, str(path))
+    return XrdPattern(path.name if path.is_dir() else path.stem, np.asarray(q_invA), intensity,
+                      float(len(idx)), 1, lattice_a_A or _default_a(info), {"atoms": how})
+
+
+def pattern_of_run(run_dir: str | os.PathLike, q_invA: np.ndarray, *,
+                   frames: slice = slice(None), lattice_a_A: float | None = None,
+                   form_factors: str | Mapping = "wk1995") -> XrdPattern:
+    """Frame-averaged pattern of the NC in a run directory (see the module docstring)."""
+    from omm_cx.analysis.geometry import cluster_centre
+    from omm_cx.analysis.io import groups_from_build_info, open_trajectory, species_of_topology
+    from omm_cx.analysis.membership import MembershipCriterion, iter_membership
+    from omm_cx.analysis.pipeline import find_trajectory
+
+    run_dir = Path(run_dir)
+    top = next((p for p in (run_dir / "start.pdb", run_dir / "build" / "structure.pdb",
+                            run_dir / "structure.pdb") if p.is_file()), None)
+    if top is None:
+        raise AnalysisError(f"{run_dir}: no start.pdb or structure.pdb (not a run directory)")
+    info = _build_info(run_dir)
+    if info is None:
+        raise AnalysisError(f"{run_dir}: no build.json; the NC's atoms are not known")
+    src = open_trajectory(find_trajectory(run_dir), top)
+    species = species_of_topology(src.topology)
+    groups = groups_from_build_info(info, species)
+    chosen = set(range(src.n_frames)[frames])
+    if not chosen:
+        raise AnalysisError(f"{run_dir}: the frame selection {frames} is empty "
+                            f"({src.n_frames} frames)")
+    acc = np.zeros(len(q_invA))
+    n_atoms = []
+    wanted = (fr for fr in src.frames(stop=max(chosen) + 1) if fr.index in chosen)
+    for frame, m in iter_membership(wanted, groups, MembershipCriterion()):
+        idx = np.sort(np.concatenate([m.nc_anions, m.nc_cations]))
+        _, xyz = cluster_centre(frame.xyz_A[idx], frame.box_A)
+        acc += _intensity(xyz, species[idx], q_invA, form_factors, f"{run_dir} frame {frame.index}")
+        n_atoms.append(len(idx))
+    return XrdPattern(run_dir.name, np.asarray(q_invA), acc / len(n_atoms), float(np.mean(n_atoms)),
+                      len(n_atoms), lattice_a_A or _default_a(info),
+                      {"atoms": "NC by membership (default criterion), per frame",
+                       "frame_indices": [min(chosen), max(chosen)]})
+
+
+def _intensity(xyz_A, species, q_invA, form_factors, where: str) -> np.ndarray:
+    try:
+        return debye_intensity(xyz_A, species, q_invA, form_factors=form_factors)
+    except KeyError as exc:
+        raise AnalysisError(f"{where}: {exc.args[0]}; select the NC atoms (build.json groups) "
+                            f"or give form factors for every species") from None
+
+
+def write_xrd(patterns: Sequence[XrdPattern], out_dir: str | os.PathLike,
+              conversion_a_A: tuple[float, float] | None = None, plot: bool = True) -> dict:
+    """Write xrd.csv, xrd.json and xrd.png for ``patterns`` into ``out_dir``; returns the
+    JSON summary."""
+    from omm_cx.analysis.io import save_figure, write_csv, write_json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cols = {"q_invA": patterns[0].q_invA}
+    for p in patterns:
+        if len(p.q_invA) != len(cols["q_invA"]) or not np.allclose(p.q_invA, cols["q_invA"]):
+            raise AnalysisError("all patterns must share one Q grid")
+        suffix = "" if len(patterns) == 1 else f"_{p.label}"
+        cols[f"intensity{suffix}"] = p.intensity
+        cols[f"intensity_per_atom{suffix}"] = p.intensity / p.n_atoms
+    files = [write_csv(out / "xrd.csv", cols)]
+    summary = {"q_unit": "1/Å (Q = 4 pi sin(theta) / lambda)",
+               "intensity_unit": "electrons^2 (Debye equation, whole particle)",
+               "patterns": [p.summary(conversion_a_A) for p in patterns]}
+    if plot:
+        from matplotlib.figure import Figure
+
+        from omm_cx.analysis.plots import plot_xrd
+
+        ax = Figure(figsize=(5.5, 3.8)).subplots()
+        for p in patterns:
+            plot_xrd(p.q_invA, p.intensity / p.n_atoms, ax=ax, label=p.label,
+                     lattice_a_A=p.lattice_a_A if p is patterns[0] else None)
+        files.append(save_figure(ax.figure, out / "xrd.png"))
+    summary["outputs"] = sorted(f.name for f in files) + ["xrd.json"]
+    write_json(out / "xrd.json", summary)
+    return summary
