@@ -209,11 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     from omm_cx.analysis.cli import add_parser as add_analyze
     from omm_cx.fitting.cli import add_parser as add_fit
     from omm_cx.analysis.xrd_cli import add_parser as add_xrd
+    from omm_cx.energy_path_cli import add_parser as add_path
     from omm_cx.simulation.cli import add_parser as add_run
 
     add_run(sub)
     add_analyze(sub)
     add_xrd(sub)
+    add_path(sub)
     add_fit(sub)
 
     f = sub.add_parser("forcefields", help="list the parameter files shipped with omm_cx")

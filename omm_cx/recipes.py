@@ -308,6 +308,7 @@ def build_recipe(recipe: str | os.PathLike | dict, seed: int | None = None) -> B
             raise ConfigError(f"{where}: a periodic wire needs box_nm (its z length is set to "
                               f"the wire period)")
         box[2, 2] = period
+        record["wire_period_A"] = float(period)
         if period < 2 * ff.cutoff_A:
             raise ConfigError(
                 f"{where}: nanocrystal.length_nm gives a wire period of {period / 10:.2f} nm, "

@@ -266,6 +266,9 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
     A = summary["analyses"]
     if exch is not None:
         tab = exch.result()
+        period = load_build_info(build_json).get("wire_period_A") if build_json is not None else None
+        if period:  # a periodic wire (003): uptake per unit length, as in 003 Fig. 5
+            tab["n_in_going_per_nm"] = np.asarray(tab["n_in_going"]) / (float(period) / 10)
         files.append(write_csv(out / "exchange.csv", tab))
         A["exchange"] = {
             "in_going_species": list(groups.in_going_species), "leaving_species": groups.leaving_species,
@@ -277,6 +280,11 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
                        "cations still in the NC), n_anions (anions in the NC), rho = n_in_going / "
                        "n_cations, n_cations (all cations in the NC), n_anions_lost (original NC "
                        "anions no longer in the NC), nc_radius_A, centre_*_A"}
+        if period:
+            A["exchange"]["wire_period_A"] = float(period)
+            A["exchange"]["n_in_going_per_nm_last"] = float(tab["n_in_going_per_nm"][-1])
+            A["exchange"]["columns"] += (", n_in_going_per_nm (in-going cations in the wire per "
+                                         "nm of wire, the build's period)")
         plots.exchange(tab, groups)
     if dens is not None:
         prof = dens.result()

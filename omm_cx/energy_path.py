@@ -1,0 +1,171 @@
+"""Energy along a straight path: some atoms move in a straight line from their positions
+to given end points while the energy is computed at evenly spaced points (003's
+energy landscapes for a Cu entering a CdSe nanowire and for the kick-off swap).
+
+Optionally the other atoms are relaxed at each point with the moving atoms held fixed
+(``relax="others"``, L-BFGS, each point starting from the previous one's relaxed
+structure), and the start of the path is jittered over several samples, as 003 does
+("30 different simulations where we changed the Cu initial positions along each
+Cartesian axis by a maximum value as large as 1 Å"): uniform in [-jitter, +jitter] Å per
+axis, the end points fixed.
+
+Energies in eV relative to each sample's start; barrier = the highest point minus the
+start; reaction energy = end minus start. Positions in Å.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from omm_cx import units
+from omm_cx.errors import OmmCxError, SimulationError
+from omm_cx.forcefield.openmm_forces import TIGHT_EWALD_TOLERANCE, CoulombSettings, create_system
+from omm_cx.forcefield.params import ForceField
+from omm_cx.structure_io import Structure
+
+RELAX_CHOICES = ("none", "others")
+
+
+@dataclass
+class PathProfile:
+    """``fraction`` (n_points,) along the path, 0 to 1; ``energy_eV`` (n_samples,
+    n_points) relative to each sample's start, whose total energy is ``start_energy_eV``
+    (n_samples,); ``start_A`` (n_samples, n_moving, 3) and ``end_A`` (n_moving, 3) of the
+    moving atoms ``moving`` (indices); ``relax``."""
+
+    fraction: np.ndarray
+    energy_eV: np.ndarray
+    start_energy_eV: np.ndarray
+    moving: np.ndarray
+    start_A: np.ndarray
+    end_A: np.ndarray
+    relax: str
+
+    @property
+    def barrier_eV(self) -> np.ndarray:
+        """(n_samples,) highest energy along the path minus the start."""
+        return self.energy_eV.max(axis=1)
+
+    @property
+    def reaction_eV(self) -> np.ndarray:
+        """(n_samples,) end minus start."""
+        return self.energy_eV[:, -1]
+
+    def summary(self) -> dict:
+        n = len(self.energy_eV)
+        sd = (lambda x: float(np.std(x, ddof=1)) if n > 1 else 0.0)
+        return {"n_samples": n, "n_points": len(self.fraction), "moving_atoms": self.moving.tolist(),
+                "relax": self.relax, "path_length_A": float(np.linalg.norm(
+                    self.end_A - self.start_A.mean(axis=0), axis=1).max()),
+                "barrier_eV": float(self.barrier_eV.mean()), "barrier_sd_eV": sd(self.barrier_eV),
+                "reaction_eV": float(self.reaction_eV.mean()), "reaction_sd_eV": sd(self.reaction_eV)}
+
+    def table(self) -> dict[str, np.ndarray]:
+        cols = {"fraction": self.fraction, "energy_mean_eV": self.energy_eV.mean(axis=0),
+                "energy_sd_eV": self.energy_eV.std(axis=0, ddof=1) if len(self.energy_eV) > 1
+                else np.zeros_like(self.fraction)}
+        for k, row in enumerate(self.energy_eV):
+            cols[f"energy_sample{k}_eV"] = row
+        return cols
+
+
+def swap_moves(structure: Structure, i: int, j: int) -> dict[int, np.ndarray]:
+    """End points that exchange atoms ``i`` and ``j`` (003's kick-off path)."""
+    _check_index(structure, i)
+    _check_index(structure, j)
+    if i == j:
+        raise OmmCxError(f"swap needs two different atoms, got {i} twice")
+    p = structure.positions_A
+    return {i: p[j].copy(), j: p[i].copy()}
+
+
+def _check_index(structure: Structure, i: int) -> None:
+    n = len(structure.species)
+    if not 0 <= i < n:
+        raise OmmCxError(f"atom index {i} is outside 0..{n - 1} (0-based, file order)")
+
+
+def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.ndarray], *,
+                  n_points: int = 21, relax: str = "none", samples: int = 1,
+                  jitter_A: float = 0.0, seed: int = 1, platform: str | None = None,
+                  precision: str | None = None,
+                  ewald_error_tolerance: float = TIGHT_EWALD_TOLERANCE,
+                  minimize_tolerance_eV_per_A: float = 0.01,
+                  allow_net_charge: bool = False) -> PathProfile:
+    """Energy profile of ``moves`` (atom index -> end position, Å) on a straight line from
+    the atoms' positions in ``structure``. See the module docstring for ``relax``,
+    ``samples`` and ``jitter_A``; ``platform``: None for the fastest here;
+    ``allow_net_charge``: for deliberately charged periodic systems (PME background).
+    """
+    import openmm as mm
+
+    from omm_cx.platforms import get_platform
+
+    if relax not in RELAX_CHOICES:
+        raise OmmCxError(f"relax {relax!r}: use one of {', '.join(RELAX_CHOICES)}")
+    if n_points < 2 or samples < 1 or jitter_A < 0:
+        raise OmmCxError("need n_points >= 2, samples >= 1 and jitter_A >= 0")
+    if not moves:
+        raise OmmCxError("no atom to move: give at least one index -> end position")
+    moving = np.array(sorted(moves), dtype=int)
+    for i in moving:
+        _check_index(structure, int(i))
+    end = np.array([np.asarray(moves[i], float).reshape(3) for i in moving])
+    system = create_system(ff, structure.species, structure.box_A,
+                           coulomb=CoulombSettings(ewald_error_tolerance=ewald_error_tolerance),
+                           allow_net_charge=allow_net_charge)
+    if relax == "others":
+        for i in moving:
+            system.setParticleMass(int(i), 0.0)  # massless particles stay put in the minimizer
+    plat, props = get_platform(platform, precision)
+    ctx = mm.Context(system, mm.VerletIntegrator(0.001), plat, props)
+    if structure.box_A is not None:
+        ctx.setPeriodicBoxVectors(*(mm.Vec3(*row) for row in units.angstrom_to_nm(structure.box_A)))
+    rng = np.random.default_rng(seed)
+    fraction = np.linspace(0.0, 1.0, n_points)
+    tol = units.ev_per_angstrom_to_kjmol_nm(minimize_tolerance_eV_per_A)
+    energies = np.empty((samples, n_points))
+    starts = np.empty((samples, len(moving), 3))
+    for k in range(samples):
+        start = structure.positions_A[moving] + (rng.uniform(-jitter_A, jitter_A, (len(moving), 3))
+                                                 if jitter_A > 0 else 0.0)
+        starts[k] = start
+        pos = structure.positions_A.copy()
+        for m, s in enumerate(fraction):
+            pos[moving] = start + s * (end - start)
+            ctx.setPositions(units.angstrom_to_nm(pos))
+            if relax == "others":
+                mm.LocalEnergyMinimizer.minimize(ctx, tol, 0)
+                target = pos[moving].copy()
+                pos = units.nm_to_angstrom(np.asarray(
+                    ctx.getState(getPositions=True).getPositions(asNumpy=True)._value))
+                if np.abs(pos[moving] - target).max() > 1e-6:
+                    raise SimulationError("the minimizer moved the path's atoms although they "
+                                          "were made massless (OpenMM behaviour changed?)")
+            e = units.kjmol_to_ev(ctx.getState(getEnergy=True).getPotentialEnergy()._value)
+            if not np.isfinite(e):
+                raise SimulationError(f"non-finite energy at path point {m} (fraction {s:.3f}) "
+                                      f"of sample {k}: the moving atoms overlap another atom")
+            energies[k, m] = e
+    e0 = energies[:, 0].copy()
+    return PathProfile(fraction, energies - e0[:, None], e0, moving, starts, end, relax)
+
+
+def plot_path(profile: PathProfile, ax=None):
+    """Energy (eV, relative to the start) against the fraction of the path: every sample
+    thin, the mean thick. ``ax=None`` makes a pyplot figure; returns the axes."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.subplots()[1]
+    length = profile.summary()["path_length_A"]
+    x = profile.fraction * length
+    for row in profile.energy_eV:
+        ax.plot(x, row, color="0.75", lw=0.7)
+    ax.plot(x, profile.energy_eV.mean(axis=0), color="C0", lw=2, label="mean")
+    ax.set_xlabel("distance along the path (Å)")
+    ax.set_ylabel("energy relative to the start (eV)")
+    return ax
