@@ -123,10 +123,12 @@ def _crystal(sec: Section, ff: ForceField, record: dict) -> Crystal:
         raise ConfigError(f"{sec.where}: {structure} needs c_A (or leave out a_A to relax)")
     if "u" in needs and u is None:
         raise ConfigError(f"{sec.where}: {structure} needs u (or leave out a_A to relax)")
+    crystal = Crystal.make(structure, cation, anion, a, c, u, axis, x_axis)
     record.setdefault("crystals", []).append(
         {"structure": structure, "cation": cation, "anion": anion, "a_A": a, "c_A": c,
-         "u": u, "axis": axis, "x_axis": x_axis, "lattice_source": source})
-    return Crystal.make(structure, cation, anion, a, c, u, axis, x_axis)
+         "u": u, "axis": axis, "x_axis": x_axis, "lattice_source": source,
+         "rotation": np.asarray(crystal.rotation).tolist()})  # crystal -> lab vectors
+    return crystal
 
 
 # --------------------------------------------------------------------- nanocrystal

@@ -75,3 +75,19 @@ def test_xrd_of_a_run_averages_the_nc_over_frames(short_run, tmp_path):
     i_peak = np.interp(peaks["220"]["q_max_invA"], q, pat.intensity)
     assert i_peak > 3 * np.interp(2.5, q, pat.intensity)
     assert (tmp_path / "x" / "xrd.csv").is_file() and (tmp_path / "x" / "xrd.png").is_file()
+
+
+def test_facets_analysis_on_a_real_run(short_run):
+    """--what facets: outer-layer counts per facet family never exceed the NC's totals."""
+    from omm_cx.analysis.io import read_csv
+    from omm_cx.analysis.pipeline import analyze_run_dir
+
+    summary = analyze_run_dir(short_run, what="exchange,facets", out_dir=short_run / "facets")
+    fac = read_csv(short_run / "facets" / "facets.csv")
+    ex = read_csv(short_run / "facets" / "exchange.csv")
+    n_cat = sum(fac[f"n_cations_{f}"] for f in ("100", "110", "111"))
+    n_in = sum(fac[f"n_in_going_{f}"] for f in ("100", "110", "111"))
+    assert np.all(n_cat <= ex["n_cations"]) and np.all(n_cat > 0.3 * ex["n_cations"])
+    assert np.all(n_in <= ex["n_in_going"]) and n_in[-1] > 0
+    assert set(summary["analyses"]["facets"]["rho_last"]) == {"100", "110", "111"}
+    assert (short_run / "facets" / "facets.png").is_file()

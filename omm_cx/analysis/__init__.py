@@ -1,6 +1,6 @@
 """Analyses of cation-exchange trajectories: NC membership, exchange ratio, radial ion
 densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffusion, and
-powder X-ray patterns by the Debye equation.
+exchange per facet family, and powder X-ray patterns by the Debye equation.
 
 mdtraj-like plain functions over in-memory trajectories (``compute_exchange(traj,
 groups)``) and streaming accumulators that :func:`analyze_trajectory` drives over long
@@ -36,6 +36,8 @@ _EXPORTS = {
     "per_atom_rmsd": "rmsd", "mobile_atoms": "rmsd", "MOBILE_THRESHOLD_A": "rmsd",
     # diffusion
     "compute_msd": "diffusion", "fit_diffusion": "diffusion", "arrhenius_fit": "diffusion",
+    # facets
+    "FacetAccumulator": "facets", "facet_family": "facets", "facet_directions": "facets",
     # diffraction
     "debye_intensity": "diffraction", "compute_debye": "diffraction", "find_peaks": "diffraction",
     "peaks_table": "diffraction", "q_grid": "diffraction", "conversion_from_q220": "diffraction",

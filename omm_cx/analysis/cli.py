@@ -1,6 +1,6 @@
 """``omm-cx analyze``: the analyses of a run directory or of any trajectory.
 
-    omm-cx analyze DIR [DIR ...] [--what exchange,density,rdf,jumps,rmsd,msd]
+    omm-cx analyze DIR [DIR ...] [--what exchange,density,rdf,jumps,rmsd,msd,facets]
     omm-cx analyze --traj T --top S.pdb [--build-json B] -o OUT [--dt-ps DT]
 
 This module imports only argparse at import time; the handler imports the analyses
@@ -58,7 +58,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("-o", "--output", metavar="OUT",
                    help="output folder (needed with --traj and with several DIRs)")
     a.add_argument("--what", default=WHAT,
-                   help=f"comma-separated analyses (default all: {WHAT})")
+                   help=f"comma-separated analyses (default: {WHAT}; also facets: exchange per "
+                   "facet family of the NC's outer layer)")
     a.add_argument("--dt-ps", type=float, help="time between frames in ps (default: from the "
                    "trajectory file: DCD header, XTC times)")
     a.add_argument("--chunk", type=int, default=500, help="frames read at a time (default 500)")

@@ -52,7 +52,9 @@ from omm_cx.analysis.membership import MembershipCriterion, frame_membership
 from omm_cx.analysis.rdf import RDFAccumulator
 from omm_cx.analysis.rmsd import RMSDAccumulator
 
-WHAT_ALL = ("exchange", "density", "rdf", "jumps", "rmsd", "msd")
+WHAT_ALL = ("exchange", "density", "rdf", "jumps", "rmsd", "msd", "facets")
+#: What runs when nothing is asked for (facets is opt-in: it needs an oriented NC crystal).
+WHAT_DEFAULT = ("exchange", "density", "rdf", "jumps", "rmsd", "msd")
 TRAJECTORY_NAMES = ("traj.dcd", "traj.xtc")
 
 
@@ -64,6 +66,7 @@ class AnalysisOptions:
     jumps: JumpCriteria = field(default_factory=JumpCriteria)
     roles: dict | None = None
     in_going_species: Sequence[str] | None = None
+    facet_shell_A: float = 6.0  # outer layer counted by the facets analysis
     density_bin_A: float = 0.5
     density_windows: int = 4
     density_r_max_A: float | None = None
@@ -141,7 +144,7 @@ def load_groups(src: TrajectorySource, build_json: str | os.PathLike | None,
 
 def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir: str | os.PathLike,
                        build_json: str | os.PathLike | None = None,
-                       what: Sequence[str] | str = WHAT_ALL, dt_ps: float | None = None,
+                       what: Sequence[str] | str = WHAT_DEFAULT, dt_ps: float | None = None,
                        options: AnalysisOptions | None = None, strict: bool = False,
                        label: str | None = None) -> dict:
     """Run the analyses ``what`` on a trajectory file and write their outputs in
@@ -180,7 +183,7 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
         what.remove(name)
 
     if not has_nc:  # e.g. a cation/PSL liquid: only g(r) and MSD apply
-        for name in [w for w in what if w in ("exchange", "density", "jumps", "rmsd")]:
+        for name in [w for w in what if w in ("exchange", "density", "jumps", "rmsd", "facets")]:
             skip(name, "no nanocrystal: fewer than two anions in the system")
 
     # ------------------------------------------------------------ accumulators
@@ -234,7 +237,19 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
             max_lag = n // 2 if opt.msd_max_lag_ps is None else int(round(opt.msd_max_lag_ps / src.dt_ps))
             max_lag = max(1, min(max_lag, n - 1))
             msd = MSDAccumulator(atoms, max_lag, max(1, math.ceil(max_lag / opt.msd_max_origins)))
-    need_membership = exch is not None or dens is not None or jumps is not None
+    facets = None
+    if "facets" in what:
+        from omm_cx.analysis.facets import FacetAccumulator, rotation_from_build_info
+
+        if build_json is None:
+            skip("facets", "needs build.json (the NC crystal's orientation)")
+        else:
+            try:
+                facets = FacetAccumulator(groups, rotation_from_build_info(load_build_info(build_json)),
+                                          opt.facet_shell_A)
+            except AnalysisError as exc:
+                skip("facets", str(exc))
+    need_membership = exch is not None or dens is not None or jumps is not None or facets is not None
 
     # ---------------------------------------------------------------- stream
     progress = _Progress(n, opt.progress)
@@ -244,6 +259,8 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
              if need_membership else None)
         if exch is not None:
             exch.add(fr.time_ps, m)
+        if facets is not None:
+            facets.add(fr.time_ps, fr.xyz_A, fr.box_A, m)
         if dens is not None:
             dens.add(fr.time_ps, fr.xyz_A, fr.box_A, m.centre_A, m.mask(groups.n_atoms))
         if rdf is not None and fr.index % rdf_every == 0:
@@ -286,6 +303,15 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
             A["exchange"]["columns"] += (", n_in_going_per_nm (in-going cations in the wire per "
                                          "nm of wire, the build's period)")
         plots.exchange(tab, groups)
+    if facets is not None:
+        ftab = facets.result()
+        files.append(write_csv(out / "facets.csv", ftab))
+        A["facets"] = {"shell_A": facets.shell_A,
+                       "rho_last": {f: float(ftab[f"rho_{f}"][-1]) for f in ("100", "110", "111")},
+                       "n_cations_first": {f: int(ftab[f"n_cations_{f}"][0]) for f in ("100", "110", "111")},
+                       "columns": "time_ps; per facet family f of the NC's outer layer: "
+                                  "n_cations_f, n_in_going_f, rho_f = n_in_going_f / n_cations_f"}
+        plots.facets(ftab)
     if dens is not None:
         prof = dens.result()
         files.append(write_csv(out / "density.csv", prof.table()))
@@ -372,6 +398,15 @@ class _Plots:
         fig = Figure(figsize=figsize)
         return fig, fig.subplots(1, ncols, squeeze=False)[0]
 
+    def facets(self, tab):
+        if not self.on:
+            return
+        from omm_cx.analysis import plots
+
+        fig, (ax,) = self._axes()
+        plots.plot_facets(tab, ax=ax)
+        self._save(fig, "facets.png")
+
     def exchange(self, tab, groups):
         if not self.on:
             return
@@ -436,7 +471,7 @@ def find_trajectory(run_dir: str | os.PathLike) -> Path:
                         f"simulation first or give --traj and --top")
 
 
-def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT_ALL,
+def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT_DEFAULT,
                     dt_ps: float | None = None, options: AnalysisOptions | None = None,
                     out_dir: str | os.PathLike | None = None, strict: bool = False) -> dict:
     """Analyse a run directory (``omm-cx run`` output: start.pdb, traj.*, build/build.json)

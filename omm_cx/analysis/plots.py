@@ -54,6 +54,20 @@ def plot_exchange(table: Mapping[str, np.ndarray], ax=None, label: str | None = 
     return ax
 
 
+def plot_facets(table: Mapping[str, np.ndarray], ax=None):
+    """Exchange ratio of the NC's outer layer per facet family ({100}, {110}, {111})
+    against time (001's facet-dependent exchange)."""
+    ax = _ax(ax)
+    t, xl = _time_axis(table["time_ps"])
+    for f in ("100", "110", "111"):
+        ax.plot(t, table[f"rho_{f}"], "o-", ms=2, lw=1, label="{" + f + "}")
+    ax.set_xlabel(xl)
+    ax.set_ylabel("ρ of the outer layer")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    return ax
+
+
 def plot_counts(table: Mapping[str, np.ndarray], ax=None, names: Sequence[str] = ("in-going", "original")):
     """Ions in the NC against time: in-going and original cations, anions."""
     ax = _ax(ax)

@@ -1,0 +1,104 @@
+"""Exchange per facet family: is one kind of facet ({100}, {110}, {111}) exchanged faster
+than the others? (001: "different types of facets ({111}, {110}, {100}) have different
+reaction speeds".)
+
+Each cation in the NC's outer layer is assigned to the facet family of the crystal
+direction its position (from the NC centre, minimum image) is closest to in angle,
+among the 26 directions <100> (6), <110> (12) and <111> (8) of the NC's crystal, turned
+into the lab frame by the crystal's rotation (build.json ``crystals[0].rotation``; the
+NC is assumed not to rotate during the run). The outer layer: cations farther than
+``nc_radius - shell_A`` from the centre (``nc_radius`` = the membership's sqrt(5/3) x rms
+anion radius; default ``shell_A`` 6 Å, about one lattice constant), adsorbed ones
+included. Per frame and family: ``n_cations_<f>``, ``n_in_going_<f>`` and
+``rho_<f>`` = in-going / cations (NaN when empty).
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from omm_cx.analysis.geometry import minimum_image
+from omm_cx.analysis.io import AnalysisError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from omm_cx.analysis.io import AnalysisGroups
+    from omm_cx.analysis.membership import FrameMembership
+
+FAMILIES = ("100", "110", "111")
+#: Default thickness of the outer layer whose cations are counted, Å.
+SHELL_A = 6.0
+
+
+def facet_directions(rotation: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(26, 3) unit vectors of <100>, <110>, <111> in the lab frame (``rotation`` maps
+    crystal to lab vectors; None = identity) and (26,) their family index in
+    :data:`FAMILIES`."""
+    dirs, fam = [], []
+    for v in product((-1, 0, 1), repeat=3):
+        k = sum(abs(c) for c in v)
+        if k:
+            dirs.append(np.array(v, float) / np.sqrt(k))
+            fam.append(k - 1)
+    d = np.array(dirs)
+    if rotation is not None:
+        d = d @ np.asarray(rotation, float).T
+    return d, np.array(fam)
+
+
+def facet_family(vectors_A: np.ndarray, rotation: np.ndarray | None = None) -> np.ndarray:
+    """(N,) index in :data:`FAMILIES` of the direction closest in angle to each vector."""
+    d, fam = facet_directions(rotation)
+    v = np.asarray(vectors_A, float)
+    return fam[np.argmax(v @ d.T, axis=1)]
+
+
+def rotation_from_build_info(info: dict) -> np.ndarray:
+    """The NC crystal's rotation (crystal -> lab) recorded in build.json."""
+    crystals = info.get("crystals") or []
+    if not crystals:
+        raise AnalysisError("build.json records no crystal: facets need the NC's orientation")
+    c = crystals[0]
+    if c.get("rotation") is not None:
+        return np.asarray(c["rotation"], float)
+    if tuple(c.get("axis") or (0, 0, 1)) == (0, 0, 1) and c.get("x_axis") in (None, [1, 0, 0]):
+        return np.eye(3)
+    raise AnalysisError("build.json has no crystal rotation (built by an older omm_cx); "
+                        "rebuild the system to record it")
+
+
+class FacetAccumulator:
+    """Per-frame cation counts per facet family of the NC's outer layer (module docstring)."""
+
+    def __init__(self, groups: "AnalysisGroups", rotation: np.ndarray | None, shell_A: float = SHELL_A):
+        self._in_going = np.zeros(groups.n_atoms, dtype=bool)
+        self._in_going[groups.in_going] = True
+        self.rotation = rotation
+        self.shell_A = float(shell_A)
+        self.rows: list[tuple] = []
+
+    def add(self, time_ps: float, xyz_A: np.ndarray, box_A: np.ndarray | None,
+            m: "FrameMembership") -> None:
+        cats = np.asarray(m.nc_cations, dtype=int)
+        d = minimum_image(xyz_A[cats] - m.centre_A, box_A)
+        outer = np.linalg.norm(d, axis=1) > m.radius_A - self.shell_A
+        fam = facet_family(d[outer], self.rotation)
+        ing = self._in_going[cats[outer]]
+        row = [float(time_ps)]
+        for k in range(len(FAMILIES)):
+            n_cat = int((fam == k).sum())
+            n_in = int((ing & (fam == k)).sum())
+            row += [n_cat, n_in, n_in / n_cat if n_cat else float("nan")]
+        self.rows.append(tuple(row))
+
+    def columns(self) -> tuple[str, ...]:
+        return ("time_ps",) + tuple(f"{c}_{f}" for f in FAMILIES
+                                    for c in ("n_cations", "n_in_going", "rho"))
+
+    def result(self) -> dict[str, np.ndarray]:
+        cols = self.columns()
+        arr = list(zip(*self.rows)) if self.rows else [[] for _ in cols]
+        return {name: np.asarray(col, dtype=int if name.startswith("n_") else float)
+                for name, col in zip(cols, arr)}
