@@ -48,9 +48,11 @@ def facet_directions(rotation: np.ndarray | None = None) -> tuple[np.ndarray, np
     return d, np.array(fam)
 
 
-def facet_family(vectors_A: np.ndarray, rotation: np.ndarray | None = None) -> np.ndarray:
-    """(N,) index in :data:`FAMILIES` of the direction closest in angle to each vector."""
-    d, fam = facet_directions(rotation)
+def facet_family(vectors_A: np.ndarray, rotation: np.ndarray | None = None,
+                 directions: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """(N,) index in :data:`FAMILIES` of the direction closest in angle to each vector;
+    ``directions``: :func:`facet_directions` output, to reuse it across calls."""
+    d, fam = directions if directions is not None else facet_directions(rotation)
     v = np.asarray(vectors_A, float)
     return fam[np.argmax(v @ d.T, axis=1)]
 
@@ -76,6 +78,7 @@ class FacetAccumulator:
         self._in_going = np.zeros(groups.n_atoms, dtype=bool)
         self._in_going[groups.in_going] = True
         self.rotation = rotation
+        self._directions = facet_directions(rotation)
         self.shell_A = float(shell_A)
         self.rows: list[tuple] = []
 
@@ -84,7 +87,7 @@ class FacetAccumulator:
         cats = np.asarray(m.nc_cations, dtype=int)
         d = minimum_image(xyz_A[cats] - m.centre_A, box_A)
         outer = np.linalg.norm(d, axis=1) > m.radius_A - self.shell_A
-        fam = facet_family(d[outer], self.rotation)
+        fam = facet_family(d[outer], directions=self._directions)
         ing = self._in_going[cats[outer]]
         row = [float(time_ps)]
         for k in range(len(FAMILIES)):

@@ -159,6 +159,7 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
     src = open_trajectory(traj, top, dt_ps)
     first = next(src.frames(chunk=1, stop=1))
     groups = load_groups(src, build_json, opt, first)
+    build_info = load_build_info(build_json) if build_json is not None else {}  # facets, wire period
     has_nc = len(groups.anions) >= 2
     crit = opt.membership.resolved(first.xyz_A, first.box_A, groups.anions) if has_nc else None
     n = src.n_frames
@@ -245,8 +246,7 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
             skip("facets", "needs build.json (the NC crystal's orientation)")
         else:
             try:
-                facets = FacetAccumulator(groups, rotation_from_build_info(load_build_info(build_json)),
-                                          opt.facet_shell_A)
+                facets = FacetAccumulator(groups, rotation_from_build_info(build_info), opt.facet_shell_A)
             except AnalysisError as exc:
                 skip("facets", str(exc))
     need_membership = exch is not None or dens is not None or jumps is not None or facets is not None
@@ -283,7 +283,7 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
     A = summary["analyses"]
     if exch is not None:
         tab = exch.result()
-        period = load_build_info(build_json).get("wire_period_A") if build_json is not None else None
+        period = build_info.get("wire_period_A")
         if period:  # a periodic wire (003): uptake per unit length, as in 003 Fig. 5
             tab["n_in_going_per_nm"] = np.asarray(tab["n_in_going"]) / (float(period) / 10)
         files.append(write_csv(out / "exchange.csv", tab))
