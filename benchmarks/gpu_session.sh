@@ -5,7 +5,7 @@
 #   bash benchmarks/gpu_session.sh check   # CUDA platform tests (agreement with Reference)
 #   bash benchmarks/gpu_session.sh bench   # omm-cx bench on CUDA: encodings, replicas 1-8
 #   bash benchmarks/gpu_session.sh run     # the production config for 20,000 steps on CUDA
-#   bash benchmarks/gpu_session.sh all     # the three above (~10 min on an H100, estimated)
+#   bash benchmarks/gpu_session.sh all     # the three above
 #
 # PLATFORM (default CUDA) and STEPS (default 20000, stage run) override the defaults,
 # e.g. for a smoke test on the CPU: PLATFORM=CPU STEPS=50 bash benchmarks/gpu_session.sh run
