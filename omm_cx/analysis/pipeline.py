@@ -471,12 +471,9 @@ def find_trajectory(run_dir: str | os.PathLike) -> Path:
                         f"simulation first or give --traj and --top")
 
 
-def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT_DEFAULT,
-                    dt_ps: float | None = None, options: AnalysisOptions | None = None,
-                    out_dir: str | os.PathLike | None = None, strict: bool = False) -> dict:
-    """Analyse a run directory (``omm-cx run`` output: start.pdb, traj.*, build/build.json)
-    or a build directory with a trajectory (structure.pdb, build.json); outputs in
-    ``DIR/analysis``."""
+def run_dir_files(run_dir: str | os.PathLike) -> tuple[Path, Path | None]:
+    """(topology PDB, build.json or None) of a run directory (start.pdb, build/) or a
+    build directory (structure.pdb, build.json)."""
     run_dir = Path(run_dir)
     candidates = [run_dir / "start.pdb", run_dir / "build" / "structure.pdb", run_dir / "structure.pdb"]
     top = next((p for p in candidates if p.is_file()), None)
@@ -484,6 +481,17 @@ def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT
         raise AnalysisError(f"{run_dir}: neither start.pdb nor structure.pdb found (not a run "
                             f"or build directory); use --traj and --top")
     build = next((p for p in (run_dir / "build" / "build.json", run_dir / "build.json") if p.is_file()), None)
+    return top, build
+
+
+def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT_DEFAULT,
+                    dt_ps: float | None = None, options: AnalysisOptions | None = None,
+                    out_dir: str | os.PathLike | None = None, strict: bool = False) -> dict:
+    """Analyse a run directory (``omm-cx run`` output: start.pdb, traj.*, build/build.json)
+    or a build directory with a trajectory (structure.pdb, build.json); outputs in
+    ``DIR/analysis``."""
+    run_dir = Path(run_dir)
+    top, build = run_dir_files(run_dir)
     return analyze_trajectory(find_trajectory(run_dir), top, out_dir or run_dir / "analysis",
                               build, what, dt_ps, options, strict, label=run_dir.name)
 

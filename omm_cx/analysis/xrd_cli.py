@@ -68,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from omm_cx.analysis.diffraction import q_grid
     from omm_cx.analysis.io import AnalysisError
+    from omm_cx.analysis.pipeline import TRAJECTORY_NAMES
     from omm_cx.analysis.xrd_pipeline import pattern_of_run, pattern_of_structure, write_xrd
 
     if not 0 < args.q_min < args.q_max or args.dq <= 0:
@@ -78,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         for inp in args.inputs:
             p = Path(inp)
-            is_run = p.is_dir() and any((p / n).is_file() for n in ("traj.dcd", "traj.xtc"))
+            is_run = p.is_dir() and any((p / n).is_file() for n in TRAJECTORY_NAMES)
             if is_run:
                 patterns.append(pattern_of_run(p, q, frames=args.frames, lattice_a_A=args.a_A,
                                                form_factors=args.form_factors))

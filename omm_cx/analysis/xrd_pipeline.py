@@ -107,18 +107,16 @@ def pattern_of_run(run_dir: str | os.PathLike, q_invA: np.ndarray, *,
                    form_factors: str | Mapping = "wk1995") -> XrdPattern:
     """Frame-averaged pattern of the NC in a run directory (see the module docstring)."""
     from omm_cx.analysis.geometry import cluster_centre
-    from omm_cx.analysis.io import groups_from_build_info, open_trajectory, species_of_topology
+    from omm_cx.analysis.io import (groups_from_build_info, load_build_info, open_trajectory,
+                                    species_of_topology)
     from omm_cx.analysis.membership import MembershipCriterion, iter_membership
-    from omm_cx.analysis.pipeline import find_trajectory
+    from omm_cx.analysis.pipeline import find_trajectory, run_dir_files
 
     run_dir = Path(run_dir)
-    top = next((p for p in (run_dir / "start.pdb", run_dir / "build" / "structure.pdb",
-                            run_dir / "structure.pdb") if p.is_file()), None)
-    if top is None:
-        raise AnalysisError(f"{run_dir}: no start.pdb or structure.pdb (not a run directory)")
-    info = _build_info(run_dir)
-    if info is None:
+    top, build_json = run_dir_files(run_dir)
+    if build_json is None:
         raise AnalysisError(f"{run_dir}: no build.json; the NC's atoms are not known")
+    info = load_build_info(build_json)
     src = open_trajectory(find_trajectory(run_dir), top)
     species = species_of_topology(src.topology)
     groups = groups_from_build_info(info, species)
