@@ -5,7 +5,7 @@
 """
 import sys
 
-from omm_cx.cli import main
+from omm_cx.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", *sys.argv[1:]]))

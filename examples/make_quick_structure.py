@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from omm_cx.structure_io import Structure, write_pdb
+from omm_cx.io.pdb import Structure, write_pdb
 
 N_PAIRS = 108
 BOX_A = 26.0

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from omm_cx.analysis.diffraction import (conversion_from_q220, debye_intensity, find_peaks,
+from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
                                          peaks_table, q_grid)
 from omm_cx.analysis.io import save_figure, write_csv
-from omm_cx.config_schema import load_yaml
-from omm_cx.recipes import build_recipe, resolve_recipe
+from omm_cx.io.yaml_input import load_yaml
+from omm_cx.systems.recipes import build_recipe, resolve_recipe
 
 A_PBS, A_CDS = 5.94, 5.81
 

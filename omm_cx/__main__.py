@@ -1,6 +1,6 @@
 """``python -m omm_cx ...`` is ``omm-cx ...``."""
 import sys
 
-from omm_cx.cli import main
+from omm_cx.cli.main import main
 
 sys.exit(main())

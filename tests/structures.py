@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 
 def rocksalt(a_A: float, n: int, cation: str, anion: str, jitter_A: float = 0.0,

@@ -9,12 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from omm_cx.analysis.diffraction import (conversion_from_q220, debye_intensity, find_peaks,
+from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
                                          fit_sphere_diffusion, peaks_table, q_grid,
                                          sphere_diffusion_conversion)
-from omm_cx.analysis.form_factors import ATOMIC_NUMBER, WAASMAIER_KIRFEL_1995, form_factor
-from omm_cx.config_schema import load_yaml
-from omm_cx.recipes import build_recipe, resolve_recipe
+from omm_cx.analysis.xrd.form_factors import ATOMIC_NUMBER, WAASMAIER_KIRFEL_1995, form_factor
+from omm_cx.io.yaml_input import load_yaml
+from omm_cx.systems.recipes import build_recipe, resolve_recipe
 
 A_PBS, A_CDS = 5.94, 5.81  # the bulk values 002 quotes
 

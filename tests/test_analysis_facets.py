@@ -8,7 +8,7 @@ from omm_cx.analysis.facets import (FAMILIES, FacetAccumulator, facet_directions
                                     rotation_from_build_info)
 from omm_cx.analysis.io import AnalysisError, groups_from_build_info
 from omm_cx.analysis.membership import FrameMembership
-from omm_cx.recipes import build_recipe
+from omm_cx.systems.recipes import build_recipe
 
 
 def test_directions_and_families():

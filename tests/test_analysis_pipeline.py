@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from omm_cx.analysis.cli import add_parser
+from omm_cx.cli.analyze import add_parser
 from omm_cx.analysis.io import AnalysisError, read_csv
 from omm_cx.analysis.pipeline import AnalysisOptions, analyze_run_dir
 
@@ -68,7 +68,7 @@ def _make_run(path, built, step_A, seed=0):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     built = build_recipe(TINY)
     base = tmp_path_factory.mktemp("analysis")
@@ -191,7 +191,7 @@ def test_cli_errors_name_the_problem(runs, tmp_path):
 
 def test_analyze_help_stays_light():
     code = ("import argparse, sys\n"
-            "from omm_cx.analysis.cli import add_parser\n"
+            "from omm_cx.cli.analyze import add_parser\n"
             "p = argparse.ArgumentParser(prog='omm-cx')\n"
             "add_parser(p.add_subparsers())\n"
             "try:\n    p.parse_args(['analyze', '--help'])\nexcept SystemExit: pass\n"
@@ -205,7 +205,7 @@ def test_analyze_help_stays_light():
 def test_nc_in_vacuum_without_a_box(tmp_path):
     """000's dumbbells run in vacuum: no CRYST1, no box in the DCD. RMSD maps flag the
     atoms planted with a large vibration; analyses that need a solution are skipped."""
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     recipe = {k: v for k, v in TINY.items() if k not in ("solution", "box_nm")}
     built = build_recipe(recipe)

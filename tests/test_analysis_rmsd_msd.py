@@ -6,7 +6,7 @@ import pytest
 
 from omm_cx.analysis.diffusion import (MSDAccumulator, MSDResult, arrhenius_fit, compute_msd,
                                        fit_diffusion)
-from omm_cx.analysis.geometry import wrap
+from omm_cx.periodic import wrap
 from omm_cx.analysis.rmsd import kabsch_rotation, mobile_atoms, per_atom_rmsd
 from omm_cx.units import BOLTZMANN_EV_PER_K
 

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from omm_cx.cli import main
-from omm_cx.energy import single_point
+from omm_cx.cli.main import main
+from omm_cx.energy.single_point import single_point
 from omm_cx.forcefield import load_forcefield
-from omm_cx.structure_io import Structure, read_pdb, write_pdb
+from omm_cx.io.pdb import Structure, read_pdb, write_pdb
 from structures import disordered_box
 
 FF = "pbcdse+psl-nonpreferential"
@@ -80,7 +80,7 @@ def test_box_too_small_and_non_neutral_are_refused(tmp_path, capsys):
 
 
 def test_help_does_not_import_openmm():
-    code = ("import sys; from omm_cx.cli import build_parser\n"
+    code = ("import sys; from omm_cx.cli.main import build_parser\n"
             "try:\n    build_parser().parse_args(['--help'])\nexcept SystemExit: pass\n"
             "assert 'openmm' not in sys.modules, 'openmm imported'")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from omm_cx.energy import single_point
+from omm_cx.energy.single_point import single_point
 from omm_cx.forcefield import load_forcefield
 from structures import rocksalt
 

@@ -10,9 +10,9 @@ import pytest
 from omm_cx.analysis.density import radial_density
 from omm_cx.analysis.exchange import compute_exchange
 from omm_cx.analysis.io import groups_from_build_info
-from omm_cx.builddir import read_build_dir
-from omm_cx.demo import DEMO_CONFIG, DEMO_RECIPE, run_demo
-from omm_cx.recipes import resolve_recipe
+from omm_cx.systems.builddir import read_build_dir
+from omm_cx.studies.demo import DEMO_CONFIG, DEMO_RECIPE, run_demo
+from omm_cx.systems.recipes import resolve_recipe
 from omm_cx.simulation import run
 
 
@@ -60,8 +60,8 @@ def test_xrd_of_a_run_averages_the_nc_over_frames(short_run, tmp_path):
     built (finite size), -2.7 % averaged over the 700 K run (thermal expansion, surface
     relaxation and adsorbed Cd of a 2.4 nm NC). (111) and (200), 0.27 1/Å apart, merge
     at this size."""
-    from omm_cx.analysis.diffraction import q_grid
-    from omm_cx.analysis.xrd_pipeline import pattern_of_run, write_xrd
+    from omm_cx.analysis.xrd.debye import q_grid
+    from omm_cx.analysis.xrd.pipeline import pattern_of_run, write_xrd
 
     q = q_grid(1.2, 3.4, 0.004)
     pat = pattern_of_run(short_run, q, frames=slice(0, 8, 4))

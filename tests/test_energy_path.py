@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from omm_cx.energy_path import straight_path, swap_moves
+from omm_cx.energy.path import straight_path, swap_moves
 from omm_cx.errors import OmmCxError
 from omm_cx.forcefield import load_forcefield
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 from structures import rocksalt
 
 KE = 14.3996454  # e^2 / (4 pi eps0), eV Å

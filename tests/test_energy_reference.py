@@ -7,7 +7,7 @@ platform with a tight PME tolerance (1e-7)."""
 import numpy as np
 import pytest
 
-from omm_cx.energy import single_point
+from omm_cx.energy.single_point import single_point
 from omm_cx.forcefield import load_forcefield
 from omm_cx.forcefield.openmm_forces import CoulombSettings
 from reference_ewald import ewald, short_range

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from omm_cx.config_schema import ConfigError
+from omm_cx.io.yaml_input import ConfigError
 from omm_cx.crystals import PHASES
 from omm_cx.errors import OmmCxError
 from omm_cx.fitting import FitError, evaluate, load_fit_spec, run_fit
@@ -133,7 +133,7 @@ def test_fit_is_deterministic_and_writes_provenance(tmp_path):
 
 
 def test_cli_fit_and_evaluate(tmp_path, capsys):
-    from omm_cx.fitting.cli import add_parser
+    from omm_cx.cli.fit import add_parser
 
     fit_file = tmp_path / "tiny-fit.yaml"
     fit_file.write_text(yaml.safe_dump(_tiny()), encoding="utf-8")
@@ -159,7 +159,7 @@ def test_cli_module_imports_nothing_heavy():
     import subprocess
     import sys
 
-    code = ("import sys, omm_cx.fitting.cli; "
+    code = ("import sys, omm_cx.cli.fit; "
             "print(any(m.split('.')[0] in ('numpy', 'scipy', 'openmm', 'yaml') "
             "for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -135,7 +135,7 @@ def test_fit_file_reproduces_shipped_parameters(shipped, tmp_path):
 # ------------------------------------------------------------------ recipes
 @pytest.fixture(scope="module")
 def recipes():
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     return {n: build_recipe(n) for n in ("pbs-nc-cd-psl", "cds-nc-pb-psl")}
 
@@ -175,7 +175,7 @@ def test_small_pbs_nc_stays_crystalline_at_550K():
     from scipy.spatial import cKDTree
 
     from omm_cx import units
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     doc = yaml.safe_load((ROOT / "systems" / "pbs-nc-cd-psl.yaml").read_text(encoding="utf-8"))
     doc.update(name="pbs-nc-small", box_nm=3.0, seed=1)

@@ -5,11 +5,11 @@ import openmm as mm
 import pytest
 
 from omm_cx import units
-from omm_cx.energy import single_point
+from omm_cx.energy.single_point import single_point
 from omm_cx.forcefield import load_forcefield
 from omm_cx.forcefield.guard import total_pair_energy_eV
 from omm_cx.forcefield.openmm_forces import create_system, describe_walls, short_range_tables
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 FF = "pbcdse+psl-cd-preferred"
 

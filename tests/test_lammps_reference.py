@@ -7,10 +7,10 @@ them); skipped without them."""
 import numpy as np
 import pytest
 
-from omm_cx.energy import single_point
+from omm_cx.energy.single_point import single_point
 from omm_cx.forcefield import load_forcefield
 from omm_cx.forcefield.openmm_forces import CoulombSettings
-from omm_cx.lammps_engine import LammpsUnavailable, energy_forces, lammps_instance, setup
+from omm_cx.bench.lammps import LammpsUnavailable, energy_forces, lammps_instance, setup
 from structures import disordered_box, rocksalt
 
 pytestmark = pytest.mark.lammps

@@ -4,7 +4,7 @@ GPU machines only; it is skipped here when absent)."""
 import numpy as np
 import pytest
 
-from omm_cx.energy import single_point
+from omm_cx.energy.single_point import single_point
 from omm_cx.forcefield import load_forcefield
 from omm_cx.forcefield.openmm_forces import CoulombSettings
 from omm_cx.platforms import available_platforms, get_platform

@@ -9,11 +9,11 @@ import numpy as np
 import openmm as mm
 import pytest
 
-from omm_cx.builddir import read_build_dir
-from omm_cx.cli import main
-from omm_cx.config_schema import ConfigError
+from omm_cx.systems.builddir import read_build_dir
+from omm_cx.cli.main import main
+from omm_cx.io.yaml_input import ConfigError
 from omm_cx.errors import StructureError
-from omm_cx.recipes import available_recipes, build_recipe
+from omm_cx.systems.recipes import available_recipes, build_recipe
 
 PUBLISHED = ["pbse-nc-cd-psl", "cdse-nc-pb-psl", "cd-psl-liquid", "pb-psl-liquid",
              "pbse-cdse-dumbbell-1", "pbse-cdse-dumbbell-2", "pbse-cdse-dumbbell-3",

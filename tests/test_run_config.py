@@ -12,9 +12,9 @@ from omm_cx.errors import OmmCxError
 from omm_cx.platforms import available_platforms
 from omm_cx.simulation import ConfigError, load_config, run
 from omm_cx.simulation.__main__ import main as module_main
-from omm_cx.simulation.cli import add_parser
+from omm_cx.cli.run import add_parser
 from omm_cx.simulation.config import MAX_TIMESTEP_FS
-from omm_cx.structure_io import write_pdb
+from omm_cx.io.pdb import write_pdb
 from structures import disordered_box
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_missing_recipe_fails_before_writing(tmp_path):
 
 
 def test_recipes_module_missing_gives_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "omm_cx.recipes", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "omm_cx.systems.recipes", None)  # import now raises ImportError
     with pytest.raises(ConfigError, match="recipes are not available yet.*build: DIR"):
         run(base(system=None, recipe="pbse-nc-cd-psl"), tmp_path / "run")
 
@@ -144,7 +144,7 @@ def test_add_parser_registers_run():
 
 
 def test_cli_module_does_not_import_openmm():
-    code = ("import sys, omm_cx.simulation, omm_cx.simulation.cli, omm_cx.simulation.config; "
+    code = ("import sys, omm_cx.simulation, omm_cx.cli.run, omm_cx.simulation.config; "
             "sys.exit(1 if 'openmm' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 

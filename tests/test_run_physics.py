@@ -37,7 +37,7 @@ import pytest
 from omm_cx import units
 from omm_cx.simulation import run
 from omm_cx.simulation.outputs import read_state_csv
-from omm_cx.structure_io import write_pdb
+from omm_cx.io.pdb import write_pdb
 from structures import rocksalt
 
 ROOT = Path(__file__).resolve().parents[1]

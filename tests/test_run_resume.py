@@ -26,7 +26,7 @@ from omm_cx.simulation.outputs import (
     xtc_frames,
 )
 from omm_cx.simulation.reporters import ProgressReporter
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "examples" / "quick.yaml"

@@ -39,11 +39,11 @@ _EXPORTS = {
     # facets
     "FacetAccumulator": "facets", "facet_family": "facets", "facet_directions": "facets",
     # diffraction
-    "debye_intensity": "diffraction", "compute_debye": "diffraction", "find_peaks": "diffraction",
-    "peaks_table": "diffraction", "q_grid": "diffraction", "conversion_from_q220": "diffraction",
-    "sphere_diffusion_conversion": "diffraction", "fit_sphere_diffusion": "diffraction",
-    "form_factor": "form_factors",
-    "pattern_of_structure": "xrd_pipeline", "pattern_of_run": "xrd_pipeline", "write_xrd": "xrd_pipeline",
+    "debye_intensity": "xrd.debye", "compute_debye": "xrd.debye", "find_peaks": "xrd.debye",
+    "peaks_table": "xrd.debye", "q_grid": "xrd.debye", "conversion_from_q220": "xrd.debye",
+    "sphere_diffusion_conversion": "xrd.debye", "fit_sphere_diffusion": "xrd.debye",
+    "form_factor": "xrd.form_factors",
+    "pattern_of_structure": "xrd.pipeline", "pattern_of_run": "xrd.pipeline", "write_xrd": "xrd.pipeline",
     # pipeline
     "analyze_trajectory": "pipeline", "analyze_run_dir": "pipeline", "combine_runs": "pipeline",
     "AnalysisOptions": "pipeline",

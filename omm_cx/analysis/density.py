@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.geometry import distances
+from omm_cx.periodic import distances
 from omm_cx.units import a3_to_nm3
 
 if TYPE_CHECKING:  # pragma: no cover

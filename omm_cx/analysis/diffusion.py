@@ -3,7 +3,7 @@ Arrhenius fit of D(T) that gives a migration energy (003, step c).
 
 MSD(tau) = < |r_i(t + tau) - r_i(t)|^2 >, averaged over the selected atoms and over time
 origins every ``origin_stride`` frames, from coordinates unwrapped across periodic
-boundaries (:class:`~omm_cx.analysis.geometry.Unwrapper`). Memory is bounded by
+boundaries (:class:`~omm_cx.periodic.Unwrapper`). Memory is bounded by
 ``max_lag / origin_stride`` stored origins, whatever the trajectory length.
 
 D = slope / 6 of a straight-line fit MSD = 6 D tau + b over a lag window, by default
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.geometry import Unwrapper
+from omm_cx.periodic import Unwrapper
 from omm_cx.analysis.io import AnalysisError
 from omm_cx.units import BOLTZMANN_EV_PER_K, a2_per_ps_to_cm2_per_s
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from omm_cx.analysis.geometry import minimum_image
+from omm_cx.periodic import minimum_image
 from omm_cx.analysis.io import AnalysisError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.atomic import atomic_path, atomic_write_text
 from omm_cx.errors import OmmCxError
 from omm_cx.units import PS_PER_AKMA_TIME, nm_to_angstrom
 
@@ -418,79 +417,6 @@ def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
 
 
 # -------------------------------------------------------------------------- output
-def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence], float_format: str = "%.6g") -> Path:
-    """Write columns (equal lengths) as CSV with a header line, atomically."""
-    names = list(columns)
-    cols = [np.asarray(columns[k]) for k in names]
-    n = len(cols[0]) if cols else 0
-    if any(len(c) != n for c in cols):
-        raise AnalysisError(f"{path}: columns of different lengths "
-                            f"{ {k: len(c) for k, c in zip(names, cols)} }")
-    lines = [",".join(names)]
-    for i in range(n):
-        row = []
-        for c in cols:
-            v = c[i]
-            if isinstance(v, (float, np.floating)):
-                row.append(float_format % v if np.isfinite(v) else "nan")
-            elif isinstance(v, (bool, np.bool_)):
-                row.append("1" if v else "0")
-            else:
-                row.append(str(v))
-        lines.append(",".join(row))
-    atomic_write_text(path, "\n".join(lines) + "\n")
-    return Path(path)
-
-
-def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Columns of a CSV written by :func:`write_csv` (numbers as float, text as str)."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    names = lines[0].split(",")
-    rows = [ln.split(",") for ln in lines[1:] if ln]
-    out = {}
-    for k, name in enumerate(names):
-        vals = [r[k] for r in rows]
-        try:
-            out[name] = np.array([float(v) for v in vals])
-        except ValueError:
-            out[name] = np.array(vals, dtype=object)
-    return out
-
-
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
-
-
-def _finite(obj):
-    """NaN/inf -> None, recursively (JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
-        return None
-    return obj
-
-
-def write_json(path: str | os.PathLike, data) -> Path:
-    """Write JSON atomically (NaN written as null)."""
-    text = json.dumps(_finite(json.loads(json.dumps(data, default=_json_default))), indent=1)
-    atomic_write_text(path, text + "\n")
-    return Path(path)
-
-
-def save_figure(fig, path: str | os.PathLike) -> Path:
-    """Save a matplotlib figure atomically as PNG."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    return Path(path)
+# One writer for the whole package (re-exported here for the analyses' callers).
+from omm_cx.io.figures import save_figure  # noqa: E402,F401
+from omm_cx.io.tables import read_csv, write_csv, write_json  # noqa: E402,F401

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.geometry import NeighborSearch, distances, minimum_image
+from omm_cx.periodic import NeighborSearch, distances, minimum_image
 from omm_cx.analysis.io import AnalysisError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -12,7 +12,7 @@ Criterion (default, ``method="coordination"``):
    within ``cutoff_A`` (default 1 anion within 3.6 Å: beyond the first cation-anion
    shell, 2.6-3.1 Å, below the second, 5.0-5.3 Å).
 3. The **NC centre** is the centre of the framework anions (periodic images handled,
-   see :func:`omm_cx.analysis.geometry.cluster_centre`); the **NC radius** reported is
+   see :func:`omm_cx.periodic.cluster_centre`); the **NC radius** reported is
    the radius of the uniform sphere with the framework's rms radius, sqrt(5/3) r_rms.
 
 Why this matches 004's counting: 004 reports rho_Cd of about 0.2 before any exchange
@@ -35,7 +35,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from omm_cx.analysis.geometry import NeighborSearch, cluster_centre, distances
+from omm_cx.periodic import NeighborSearch, cluster_centre, distances
 from omm_cx.errors import OmmCxError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.geometry import NeighborSearch
+from omm_cx.periodic import NeighborSearch
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md

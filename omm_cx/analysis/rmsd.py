@@ -2,7 +2,7 @@
 about its mean position over the trajectory, after removing the NC's drift.
 
 Positions are made whole around the reference atoms in the first frame and then
-unwrapped across periodic boundaries over time (:class:`~omm_cx.analysis.geometry.
+unwrapped across periodic boundaries over time (:class:`~omm_cx.periodic.
 Unwrapper`). Drift removal (``fit``):
 
 - ``"rigid"`` (default): each frame is superposed onto the first by the rotation and
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from omm_cx.analysis.geometry import Unwrapper, cluster_centre, minimum_image
+from omm_cx.periodic import Unwrapper, cluster_centre, minimum_image
 from omm_cx.analysis.io import AnalysisError
 
 if TYPE_CHECKING:  # pragma: no cover

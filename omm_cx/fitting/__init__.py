@@ -14,7 +14,7 @@ start values, achieved values, residuals and the optimizer's report.
 See docs/fitting.md.
 """
 
-# Names are imported on first use (PEP 562), so that ``omm_cx.fitting.cli`` (the argument
+# Names are imported on first use (PEP 562), so that ``omm_cx.cli.fit`` (the argument
 # parser) can be imported without numpy/scipy.
 _EXPORTS = {
     "FitResult": "fit", "evaluate": "fit", "run_fit": "fit",

@@ -173,7 +173,7 @@ class FitResult:
     def write(self, path: str | os.PathLike, *, fit_file: str | None = None,
               command: str | None = None) -> Path:
         """Write the fitted parameter file atomically and check that it loads."""
-        from omm_cx.atomic import atomic_write_text
+        from omm_cx.io.atomic import atomic_write_text
 
         path = Path(path)
         text = self.document_text(fit_file, command)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-from omm_cx.config_schema import ConfigError, Section, load_yaml
+from omm_cx.io.yaml_input import ConfigError, Section, load_yaml
 from omm_cx.crystals import ALL_PHASES, Phase
 from omm_cx.errors import ForceFieldError, OmmCxError
 from omm_cx.fitting.targets import (
@@ -309,7 +309,7 @@ def _numbers(doc):
 def load_fit_spec(source: str | os.PathLike | dict, *, where: str | None = None) -> FitSpec:
     """Parse and check a fit file (a path, or its content as a dict).
 
-    Raises :class:`FitError` (or :class:`~omm_cx.config_schema.ConfigError`) naming the
+    Raises :class:`FitError` (or :class:`~omm_cx.io.yaml_input.ConfigError`) naming the
     key at fault: unknown keys, targets for phases the force field cannot describe
     (species or pair parameters missing), properties that do not apply to a structure,
     targets without a source, no free parameters, start values outside their bounds.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from omm_cx.simulation.cli import DESCRIPTION, EPILOG, configure_parser
+from omm_cx.cli.run import DESCRIPTION, EPILOG, configure_parser
 
 
 def main(argv=None) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from omm_cx.atomic import atomic_path
+from omm_cx.io.atomic import atomic_path
 
 CHECKPOINT_FILE = "checkpoint.chk"
 STATE_FILE = "checkpoint.xml"

@@ -12,7 +12,7 @@ example with every key and its default::
       ewald_error_tolerance: 5.0e-4
       guard: true                 # Buckingham-catastrophe wall
     # build: path/to/build_dir    # or: a build directory (structure.pdb, system.xml, build.json)
-    # recipe: pbse-nc-cd-psl      # or: a recipe name or path (omm_cx.recipes)
+    # recipe: pbse-nc-cd-psl      # or: a recipe name or path (omm_cx.systems.recipes)
 
     description: free text        # optional, copied into run.json
     seed: 1                       # integrator, velocity and barostat seeds derive from it
@@ -56,7 +56,7 @@ from typing import Any, Mapping
 
 
 from omm_cx import units
-from omm_cx.config_schema import ConfigError, load_yaml
+from omm_cx.io.yaml_input import ConfigError, load_yaml
 
 ENSEMBLES = ("nvt", "npt", "nve")
 BAROSTATS = ("isotropic", "anisotropic")
@@ -198,7 +198,7 @@ def load_config(config: str | os.PathLike | Mapping[str, Any],
 
     ``config``: a YAML file or a mapping. Relative paths inside it are resolved against
     the file's folder (for a mapping: ``base_dir``, default the current directory).
-    Raises :class:`~omm_cx.config_schema.ConfigError` naming the key at fault.
+    Raises :class:`~omm_cx.io.yaml_input.ConfigError` naming the key at fault.
     """
     if isinstance(config, Mapping):
         doc = dict(config)

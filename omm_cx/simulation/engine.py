@@ -16,7 +16,7 @@ import numpy as np
 
 from omm_cx import units
 from omm_cx.simulation.config import RunConfig
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 
 def derive_seeds(seed: int) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """Errors of the MD runner (all :class:`~omm_cx.errors.OmmCxError` subclasses).
 
-Exit codes of ``omm-cx run`` (see :mod:`omm_cx.simulation.cli`):
+Exit codes of ``omm-cx run`` (see :mod:`omm_cx.cli.run`):
 
 * 0 -- the run finished (or was already finished);
 * 2 -- bad config, bad command line, or an output folder that must not be touched;
@@ -11,7 +11,7 @@ Exit codes of ``omm-cx run`` (see :mod:`omm_cx.simulation.cli`):
 
 from __future__ import annotations
 
-from omm_cx.config_schema import ConfigError
+from omm_cx.io.yaml_input import ConfigError
 from omm_cx.errors import OmmCxError, SimulationError
 
 EXIT_OK = 0

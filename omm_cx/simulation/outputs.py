@@ -19,7 +19,7 @@ import os
 import struct
 from pathlib import Path
 
-from omm_cx.atomic import atomic_write_text
+from omm_cx.io.atomic import atomic_write_text
 from omm_cx.simulation.errors import RunDirError
 
 _XTC_MAGIC = 1995

@@ -5,7 +5,7 @@ Files of a run folder ``DIR``:
 ``run.json``        settings, versions, platform, seeds, status, segments (one per start
                     or resume); rewritten atomically at start, at every checkpoint and at
                     the end
-``build/``          the simulated system (build-directory contract, omm_cx.builddir)
+``build/``          the simulated system (build-directory contract, omm_cx.systems.builddir)
 ``start.pdb``       the structure the dynamics starts from (after minimization)
 ``traj.dcd``        frames every ``report.trajectory_*`` (or ``traj.xtc``)
 ``state.csv``       OpenMM ``StateDataReporter`` rows every ``report.state_*``
@@ -23,7 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
-from omm_cx.atomic import atomic_write_text
+from omm_cx.io.atomic import atomic_write_text
 from omm_cx.simulation.checkpoint import CHECKPOINT_FILE, STATE_FILE
 
 RUN_JSON = "run.json"

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from omm_cx import units
-from omm_cx.config_schema import ConfigError
+from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation import checkpoint as ckpt
 from omm_cx.simulation import health, outputs, provenance, rundir
 from omm_cx.simulation.config import (
@@ -33,7 +33,7 @@ from omm_cx.simulation.config import (
 )
 from omm_cx.simulation.errors import RunDirError, RunInterrupted, SimulationError
 from omm_cx.simulation.signals import StopRequest
-from omm_cx.structure_io import Structure, write_pdb
+from omm_cx.io.pdb import Structure, write_pdb
 
 log = logging.getLogger("omm_cx.simulation")
 

@@ -2,7 +2,7 @@
 
 Whatever the source, the runner gets a :class:`LoadedSystem` (structure in Å, the OpenMM
 System, the build record) and writes it to ``DIR/build/`` (the build-directory contract of
-:mod:`omm_cx.builddir`), so that a run folder is self-contained: ``--resume`` and the
+:mod:`omm_cx.systems.builddir`), so that a run folder is self-contained: ``--resume`` and the
 analysis read the system from there, not from the config's source.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omm_cx import __version__
-from omm_cx.config_schema import ConfigError
+from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation.config import RunConfig
-from omm_cx.structure_io import Structure, check_no_overlaps
+from omm_cx.io.pdb import Structure, check_no_overlaps
 
 
 @dataclass
@@ -53,7 +53,7 @@ def load_source(cfg: RunConfig) -> LoadedSystem:
 
 
 def load_build_dir(path) -> LoadedSystem:
-    from omm_cx.builddir import read_build_dir
+    from omm_cx.systems.builddir import read_build_dir
 
     b = read_build_dir(path)
     return LoadedSystem(b.structure, b.system, dict(b.info), f"build directory {b.path}")
@@ -62,7 +62,7 @@ def load_build_dir(path) -> LoadedSystem:
 def _load_recipe(cfg: RunConfig) -> LoadedSystem:
     name = cfg.source["recipe"]
     try:
-        from omm_cx.recipes import build_recipe
+        from omm_cx.systems.recipes import build_recipe
     except ImportError as exc:
         raise ConfigError(
             f"{cfg.origin}: key 'recipe': recipes are not available yet in this omm_cx "
@@ -76,7 +76,7 @@ def _load_recipe(cfg: RunConfig) -> LoadedSystem:
 def _load_structure(cfg: RunConfig) -> LoadedSystem:
     from omm_cx.forcefield import load_forcefield
     from omm_cx.forcefield.openmm_forces import CoulombSettings, create_system
-    from omm_cx.structure_io import read_pdb
+    from omm_cx.io.pdb import read_pdb
 
     src = cfg.source
     ff = load_forcefield(src["forcefield"])
@@ -106,7 +106,7 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
 
 def write_run_build(loaded: LoadedSystem, path) -> None:
     """Write the system into ``path`` (structure.pdb, system.xml, build.json)."""
-    from omm_cx.builddir import write_build_dir
+    from omm_cx.systems.builddir import write_build_dir
 
     info = dict(loaded.info)
     if "species_order" not in info and "counts" not in info:

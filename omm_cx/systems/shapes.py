@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from omm_cx.builders.lattice import Atoms, Crystal
+from omm_cx.systems.lattice import Atoms, Crystal
 from omm_cx.errors import StructureError
 
 

@@ -13,10 +13,10 @@ from omm_cx.errors import OmmCxError
 
 
 def _cmd_energy(args: argparse.Namespace) -> int:
-    from omm_cx.energy import single_point
+    from omm_cx.energy.single_point import single_point
     from omm_cx.forcefield import load_forcefield
     from omm_cx.forcefield.openmm_forces import CoulombSettings
-    from omm_cx.structure_io import read_pdb
+    from omm_cx.io.pdb import read_pdb
 
     ff = load_forcefield(args.forcefield)
     structure = read_pdb(args.structure, ff.species)
@@ -26,7 +26,7 @@ def _cmd_energy(args: argparse.Namespace) -> int:
         dispersion_correction=args.dispersion_correction, guard=not args.no_guard,
     )
     if args.forces:
-        from omm_cx.atomic import atomic_save_npy
+        from omm_cx.io.atomic import atomic_save_npy
 
         atomic_save_npy(args.forces, sp.forces_eV_per_A)
     result = {"structure": str(args.structure), "forcefield": ff.name, **sp.as_dict(),
@@ -58,7 +58,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     out = Path(args.output)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
@@ -73,7 +73,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_recipes(args: argparse.Namespace) -> int:
-    from omm_cx.recipes import available_recipes
+    from omm_cx.systems.recipes import available_recipes
 
     print("\n".join(available_recipes()))
     return 0
@@ -98,7 +98,7 @@ def _count_list(text: str) -> list[int]:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from omm_cx import benchmark
+    from omm_cx.bench import benchmark
 
     log = (lambda msg: print(msg, file=sys.stderr))
     result = benchmark.run_benchmark(
@@ -115,7 +115,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from omm_cx.demo import run_demo
+    from omm_cx.studies.demo import run_demo
 
     run_demo(args.output, length_ps=args.ps, temperature_K=args.temperature_K,
              platform=args.platform)
@@ -206,11 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--json", metavar="FILE", help="write the results as JSON")
     be.set_defaults(func=_cmd_bench)
 
-    from omm_cx.analysis.cli import add_parser as add_analyze
-    from omm_cx.fitting.cli import add_parser as add_fit
-    from omm_cx.analysis.xrd_cli import add_parser as add_xrd
-    from omm_cx.energy_path_cli import add_parser as add_path
-    from omm_cx.simulation.cli import add_parser as add_run
+    from omm_cx.cli.analyze import add_parser as add_analyze
+    from omm_cx.cli.fit import add_parser as add_fit
+    from omm_cx.cli.xrd import add_parser as add_xrd
+    from omm_cx.cli.path import add_parser as add_path
+    from omm_cx.cli.run import add_parser as add_run
 
     add_run(sub)
     add_analyze(sub)

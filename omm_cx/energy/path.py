@@ -24,7 +24,7 @@ from omm_cx import units
 from omm_cx.errors import OmmCxError, SimulationError
 from omm_cx.forcefield.openmm_forces import TIGHT_EWALD_TOLERANCE, CoulombSettings, create_system
 from omm_cx.forcefield.params import ForceField
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 RELAX_CHOICES = ("none", "others")
 

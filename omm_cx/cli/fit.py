@@ -91,13 +91,13 @@ def fit_command(args: argparse.Namespace) -> int:
 
 
 def _write_json(path: str, data) -> None:
-    from omm_cx.atomic import atomic_write_text
+    from omm_cx.io.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, indent=2, default=str))
 
 
 def main(argv=None) -> int:
-    """``python -m omm_cx.fitting.cli FIT.yaml -o OUT.yaml`` (same as ``omm-cx fit``)."""
+    """``python -m omm_cx.cli.fit FIT.yaml -o OUT.yaml`` (same as ``omm-cx fit``)."""
     parser = argparse.ArgumentParser(prog="omm-cx")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["fit", *(sys.argv[1:] if argv is None else argv)])

@@ -1,7 +1,7 @@
 """The build directory: the hand-over from the structure builder to the runner.
 
 ``DIR/structure.pdb``
-    atom names = species, CRYST1 = box (Å); see :mod:`omm_cx.structure_io`.
+    atom names = species, CRYST1 = box (Å); see :mod:`omm_cx.io.pdb`.
 ``DIR/system.xml``
     the serialized ``openmm.System`` (forces, masses, default box).
 ``DIR/build.json``
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from omm_cx.atomic import atomic_write_text
+from omm_cx.io.atomic import atomic_write_text
 from omm_cx.errors import StructureError
-from omm_cx.structure_io import Structure, read_pdb, write_pdb
+from omm_cx.io.pdb import Structure, read_pdb, write_pdb
 
 STRUCTURE_FILE = "structure.pdb"
 SYSTEM_FILE = "system.xml"

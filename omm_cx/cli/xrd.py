@@ -66,10 +66,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from omm_cx.analysis.diffraction import q_grid
+    from omm_cx.analysis.xrd.debye import q_grid
     from omm_cx.analysis.io import AnalysisError
     from omm_cx.analysis.pipeline import TRAJECTORY_NAMES
-    from omm_cx.analysis.xrd_pipeline import pattern_of_run, pattern_of_structure, write_xrd
+    from omm_cx.analysis.xrd.pipeline import pattern_of_run, pattern_of_structure, write_xrd
 
     if not 0 < args.q_min < args.q_max or args.dq <= 0:
         print("omm-cx xrd: error: need 0 < --q-min < --q-max and --dq > 0", file=sys.stderr)

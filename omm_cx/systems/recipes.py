@@ -20,20 +20,20 @@ from typing import Any
 import numpy as np
 
 from omm_cx import __version__
-from omm_cx.builders.charge import NEUTRALITY_RULE, Removal, add_vacancies, neutralize
-from omm_cx.builders.lattice import Atoms, Crystal
-from omm_cx.builders import shapes
-from omm_cx.builders.solution import place_random
-from omm_cx.config_schema import ConfigError, Section, load_yaml
+from omm_cx.systems.charge import NEUTRALITY_RULE, Removal, add_vacancies, neutralize
+from omm_cx.systems.lattice import Atoms, Crystal
+from omm_cx.systems import shapes
+from omm_cx.systems.solution import place_random
+from omm_cx.io.yaml_input import ConfigError, Section, load_yaml
 from omm_cx.errors import StructureError
 from omm_cx.forcefield import ForceField, load_forcefield
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 _SHAPES = ("sphere", "rod", "wire", "core_shell", "dumbbell")
 
 
 def _recipe_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the omm_cx package folder
     return [here / "_data" / "systems", here.parent / "systems"]
 
 
@@ -58,7 +58,7 @@ def resolve_recipe(name_or_path: str | os.PathLike) -> Path:
 
 @dataclass
 class BuiltSystem:
-    """A built system: :class:`~omm_cx.structure_io.Structure` (Å), the OpenMM System,
+    """A built system: :class:`~omm_cx.io.pdb.Structure` (Å), the OpenMM System,
     and ``info`` (the build record written to build.json, with ``groups``)."""
 
     structure: Structure
@@ -75,7 +75,7 @@ class BuiltSystem:
 
     def write(self, out_dir: str | os.PathLike) -> Path:
         """Write structure.pdb, system.xml and build.json (atomically) into ``out_dir``."""
-        from omm_cx.builddir import write_build_dir
+        from omm_cx.systems.builddir import write_build_dir
 
         return write_build_dir(out_dir, self.structure, self.system, self.info)
 

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from omm_cx.atomic import atomic_write_text
+from omm_cx.io.atomic import atomic_write_text
 from omm_cx.errors import StructureError
 
 #: Two particles closer than this (Å) are reported as overlapping.

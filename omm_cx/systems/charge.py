@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from omm_cx.builders.lattice import Atoms
+from omm_cx.systems.lattice import Atoms
 from omm_cx.errors import StructureError
 
 #: The rule applied by :func:`neutralize`, recorded in build.json.

@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.diffraction import (conversion_from_q220, debye_intensity, find_peaks,
+from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
                                          peaks_table)
 from omm_cx.analysis.io import AnalysisError
 
@@ -106,7 +106,7 @@ def pattern_of_run(run_dir: str | os.PathLike, q_invA: np.ndarray, *,
                    frames: slice = slice(None), lattice_a_A: float | None = None,
                    form_factors: str | Mapping = "wk1995") -> XrdPattern:
     """Frame-averaged pattern of the NC in a run directory (see the module docstring)."""
-    from omm_cx.analysis.geometry import cluster_centre
+    from omm_cx.periodic import cluster_centre
     from omm_cx.analysis.io import (groups_from_build_info, load_build_info, open_trajectory,
                                     species_of_topology)
     from omm_cx.analysis.membership import MembershipCriterion, iter_membership

@@ -10,7 +10,7 @@ Reported per replica count: ns/day of each replica (mean) and the aggregate
 ``n * steps * 2 fs / wall``, ``wall`` being the time from the common start to the end of
 the slowest replica. On the CPU platform the cores are split evenly between replicas.
 
-Worker entry point (internal): ``python -m omm_cx.bench_replicas WORKDIR INDEX``.
+Worker entry point (internal): ``python -m omm_cx.bench.replicas WORKDIR INDEX``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from omm_cx.benchmark import TIMESTEP_PS, md_context, ns_per_day, time_steps
+from omm_cx.bench.benchmark import TIMESTEP_PS, md_context, ns_per_day, time_steps
 
 #: Seconds a worker may take to build its context and warm up, and to wait for the start.
 STARTUP_TIMEOUT_S = 900.0
@@ -87,7 +87,7 @@ def run_replicas(system, positions_A: np.ndarray, platform_name: str, counts, *,
 
 def _launch(run_dir: Path, n: int) -> list[float]:
     """Start ``n`` workers, release them together once all are warm; seconds per step each."""
-    procs = [subprocess.Popen([sys.executable, "-m", "omm_cx.bench_replicas", str(run_dir), str(i)],
+    procs = [subprocess.Popen([sys.executable, "-m", "omm_cx.bench.replicas", str(run_dir), str(i)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for i in range(n)]
     try:

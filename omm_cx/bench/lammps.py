@@ -15,7 +15,7 @@ import numpy as np
 
 from omm_cx.errors import OmmCxError
 from omm_cx.forcefield.params import ForceField
-from omm_cx.structure_io import Structure
+from omm_cx.io.pdb import Structure
 
 
 class LammpsUnavailable(OmmCxError):

@@ -17,7 +17,7 @@ from omm_cx.forcefield.openmm_forces import (
 )
 from omm_cx.forcefield.params import ForceField
 from omm_cx.platforms import get_platform
-from omm_cx.structure_io import Structure, check_no_overlaps
+from omm_cx.io.pdb import Structure, check_no_overlaps
 
 
 @dataclass

@@ -59,7 +59,7 @@ def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=
     import openmm as mm
 
     from omm_cx.forcefield import load_forcefield
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     built = build_recipe(recipe, seed=seed)
     ff = load_forcefield(built.info["forcefield"])
@@ -189,8 +189,8 @@ def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperatu
 
 def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
                  log=print) -> EngineResult:
-    from omm_cx.lammps_engine import energy_forces, lammps_instance, setup
-    from omm_cx.structure_io import Structure
+    from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+    from omm_cx.io.pdb import Structure
 
     s = Structure(built.structure.species, positions_A, built.structure.box_A)
     chosen = None
@@ -228,7 +228,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     ``encodings``: short-range encodings to time on each OpenMM platform ("auto",
     "onehot", "tables"). ``replicas``: replica counts for the throughput of several
     independent simulations at once on the first platform (see
-    :mod:`omm_cx.bench_replicas`); empty to skip.
+    :mod:`omm_cx.bench.replicas`); empty to skip.
     """
     from omm_cx.platforms import available_platforms
 
@@ -247,12 +247,12 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
                                        temperature_K=temperature_K, target=target, log=log)
             results.append(res)
             if replicas and not replica_rows:
-                from omm_cx.bench_replicas import run_replicas
+                from omm_cx.bench.replicas import run_replicas
 
                 replica_rows = run_replicas(system, pos, name, replicas, steps=steps,
                                             temperature_K=temperature_K, log=log)
     if lammps:
-        from omm_cx.lammps_engine import LammpsUnavailable
+        from omm_cx.bench.lammps import LammpsUnavailable
 
         try:
             results.append(bench_lammps(ff, built, pos, ref, threads=threads, steps=steps,
@@ -306,8 +306,8 @@ def scaled_recipe(recipe: str, factor: float) -> dict:
     keep its density (the nanocrystal stays the same)."""
     import math
 
-    from omm_cx.config_schema import load_yaml
-    from omm_cx.recipes import resolve_recipe
+    from omm_cx.io.yaml_input import load_yaml
+    from omm_cx.systems.recipes import resolve_recipe
 
     doc = load_yaml(resolve_recipe(recipe))
     L = float(doc["box_nm"])
@@ -326,7 +326,7 @@ def run_scaling(recipe="pbse-nc-cd-psl", factors=(1, 2, 4), platform_name=None, 
     import openmm as mm
 
     from omm_cx.platforms import get_platform
-    from omm_cx.recipes import build_recipe
+    from omm_cx.systems.recipes import build_recipe
 
     platform, props = get_platform(platform_name)
     rows = []
@@ -372,6 +372,6 @@ def format_table(result: dict) -> str:
 
 
 def write_json(result: dict, path) -> None:
-    from omm_cx.atomic import atomic_write_text
+    from omm_cx.io.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(result, indent=2) + "\n")

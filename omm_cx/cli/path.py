@@ -57,10 +57,10 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from omm_cx.energy_path import plot_path, straight_path, swap_moves
+    from omm_cx.energy.path import plot_path, straight_path, swap_moves
     from omm_cx.errors import OmmCxError
     from omm_cx.forcefield import load_forcefield
-    from omm_cx.structure_io import read_pdb
+    from omm_cx.io.pdb import read_pdb
 
     src = Path(args.structure)
     pdb = src / "structure.pdb" if src.is_dir() else src

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from omm_cx.recipes import resolve_recipe
+from omm_cx.systems.recipes import resolve_recipe
 
 DEMO_RECIPE = "demo-pbse-cd-psl"
 DEMO_CONFIG = {

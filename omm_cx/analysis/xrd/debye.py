@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from omm_cx.analysis.form_factors import form_factor_table
+from omm_cx.analysis.xrd.form_factors import form_factor_table
 
 #: Reflections analysed by default, as in 002.
 HKLS: tuple[tuple[int, int, int], ...] = ((1, 1, 1), (2, 0, 0), (2, 2, 0))
@@ -66,7 +66,7 @@ def debye_intensity(xyz_A: np.ndarray, species: Sequence[str], q_invA: np.ndarra
 
     ``xyz_A``: (n_atoms, 3) Å, the particle whole (no periodic images are applied);
     ``species``: n_atoms names; ``q_invA``: Q values > 0 (1/Å); ``form_factors``: see
-    :func:`~omm_cx.analysis.form_factors.form_factor_table`; ``bin_width_A``: pair-distance
+    :func:`~omm_cx.analysis.xrd.form_factors.form_factor_table`; ``bin_width_A``: pair-distance
     histogram bin (Å) or None for the exact pair sum. Returns an array shaped like ``q_invA``.
     """
     xyz = np.asarray(xyz_A, dtype=float)

@@ -1,0 +1,2 @@
+"""Workflows over the whole pipeline (build -> run -> analyze): the demo
+(:mod:`.demo`); studies over many runs land here."""
