@@ -4,6 +4,7 @@ lattice-statics values of the Pb-Cd-Se force field (000 Tables S8/S9, "PCRIM" co
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import math
 
 import numpy as np
@@ -151,10 +152,11 @@ def test_validation_structure(validation):
     assert result["forcefield"] == "pbcdse"
     assert list(result["phases"]) == list(PHASES)
     wz, rs = result["phases"]["CdSe-wurtzite"], result["phases"]["PbSe-rocksalt"]
+    assert result["reference_set"] == "pbcdse"
     assert set(wz) == {"a_A", "c_A", "u", "E_latt_eV", "dE_eV", "B_GPa", "cij_GPa",
-                       "published", "deviation"}
+                       "published", "deviation", "source"}
     assert set(rs) == {"a_A", "E_latt_eV", "dE_eV", "B_GPa", "cij_GPa", "published",
-                       "deviation"}
+                       "deviation", "source"}
     assert set(wz["cij_GPa"]) == {"c11", "c12", "c13", "c33", "c44", "c66"}
     assert set(rs["deviation"]) == set(rs["published"])
     assert wz["dE_eV"] == 0.0 and rs["dE_eV"] == 0.0
@@ -174,8 +176,38 @@ def test_honeycomb_cdse_is_a_saddle_point(ff, validation):
 
 
 def test_validation_skips_missing_species():
+    result = validate_forcefield("pbcdse", phases=list(PHASES) + ["Cu2Se-antifluorite"],
+                                 transitions=False)
+    assert list(result["phases"]) == list(PHASES)
+
+
+def test_validation_uses_the_force_fields_own_references():
+    """cdse-cu-lj (003) is compared with 003's Table 4 FF column, not with 000's
+    Buckingham lattice statics of the same phase names (issue 13)."""
     result = validate_forcefield("cdse-cu-lj")
-    assert list(result["phases"]) == [n for n in PHASES if n.startswith("CdSe")]
+    assert result["reference_set"] == "cdse-cu-lj"
+    assert list(result["phases"]) == ["CdSe-wurtzite", "Cu2Se-antifluorite"]
+    wz, cu2se = result["phases"]["CdSe-wurtzite"], result["phases"]["Cu2Se-antifluorite"]
+    assert wz["published"] == {"a_A": 4.39, "c_A": 7.02, "u": 0.40}
+    assert "E_latt_eV" not in wz["published"]  # 000's -6.026 eV does not belong to it
+    assert cu2se["published"] == {"a_A": 5.666}
+    assert cu2se["deviation"]["a_A"] == pytest.approx(100 * (cu2se["a_A"] - 5.666) / 5.666)
+    assert result["transitions"] == {}
+    assert "003" in wz["source"] and "Table 4" in wz["source"]
+
+
+def test_validation_without_own_references_shows_ours_only():
+    """A force field whose files have no reference set gets no published values."""
+    from dataclasses import replace
+
+    from omm_cx.forcefield import load_forcefield
+
+    ff = load_forcefield("cdse-cu-lj")
+    ff = replace(ff, files=[Path("/tmp/my-cdse.yaml")])
+    result = validate_forcefield(ff, transitions=False)
+    assert result["reference_set"] is None
+    assert result["phases"] and all(ph["published"] == {} and ph["deviation"] == {}
+                                    for ph in result["phases"].values())
 
 
 # ----------------------------------------------------- elastic and bulk moduli
@@ -210,6 +242,18 @@ def test_transition_pressures(ff, low, high):
     """P_T (0 K, equal enthalpy) against the published LS values (given to 2-3 digits)."""
     p = transition_pressure(ff, PHASES[low], PHASES[high])
     assert p == pytest.approx(TRANSITIONS[(low, high)]["published"], rel=0.02)
+
+
+def test_validation_reports_transition_pressures(validation):
+    """validate pbcdse lists 000's transition pressures within 0.2 GPa (issue 13)."""
+    t = validation["transitions"]
+    assert set(t) == {f"{lo} -> {hi}" for lo, hi in TRANSITIONS}
+    for (lo, hi), ref in TRANSITIONS.items():
+        row = t[f"{lo} -> {hi}"]
+        assert row["published_GPa"] == ref["published"]
+        assert abs(row["P_GPa"] - ref["published"]) < 0.2
+        assert row["deviation_GPa"] == pytest.approx(row["P_GPa"] - ref["published"])
+    assert "transition" in format_validation_table(validation)
 
 
 # --------------------------------------------------------------- vs OpenMM

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from omm_cx.crystals.structures import (CESIUMCHLORIDE, HONEYCOMB, ROCKSALT, WURTZITE, ZINCBLENDE,
-                                        CrystalCell, CrystalStructure)
+from omm_cx.crystals.structures import (ANTIFLUORITE, CESIUMCHLORIDE, HONEYCOMB, ROCKSALT,
+                                        WURTZITE, ZINCBLENDE, CrystalCell, CrystalStructure)
 
 # ---------------------------------------------------------------------- published phases
 _S8 = ("Yalcin et al., Nano Lett. 2014, Supporting Information (shared/papers/"
@@ -215,6 +215,37 @@ SULFIDE_PHASES: dict[str, Phase] = {p.name: p for p in (
 
 #: Every phase omm_cx knows: :data:`PHASES` (published Pb-Cd-Se) and :data:`SULFIDE_PHASES`.
 ALL_PHASES: dict[str, Phase] = {**PHASES, **SULFIDE_PHASES}
+
+# ------------------------------------------------------- 003 (LJ + Coulomb CdSe with Cu)
+_T4 = ("Casu et al., ACS Nano 2023 (shared/papers/003_5ce3968c9937a4af.txt), Table 4: "
+       "'reported FF value' column (the paper does not say whether these are 0 K lattice "
+       "statics or finite-temperature averages)")
+_T4_NOTE = ("003 Table 4 columns: published experimental, published DFT, 003's own DFT "
+            "('reported DFT value', stored as dft) and 003's FF ('reported FF value', stored "
+            "as published).")
+
+#: Phases with the values 003 reports for its own force field (``cdse-cu-lj``):
+#: ``published`` = 003's FF column, ``dft`` = 003's own DFT column, ``experimental`` =
+#: the experimental column. Kept apart from :data:`PHASES`: these are other numbers for
+#: a phase of the same name, and they belong to another force field.
+LJ003_PHASES: dict[str, Phase] = {p.name: p for p in (
+    Phase("CdSe-wurtzite", "CdSe", WURTZITE, {"cation": "Cd", "anion": "Se"}, "CdSe-wurtzite",
+          _T4, {"a_A": 4.39, "c_A": 7.02, "u": 0.40},
+          experimental={"a_A": 4.30, "c_A": 7.01}, dft={"a_A": 4.33, "c_A": 6.87, "u": 0.385},
+          notes=_T4_NOTE),
+    Phase("Cu2Se-antifluorite", "Cu2Se", ANTIFLUORITE, {"cation": "Cu", "anion": "Se"},
+          "Cu2Se-antifluorite", _T4, {"a_A": 5.666},
+          experimental={"a_A": 5.859}, dft={"a_A": 5.603},
+          notes=_T4_NOTE + " 003 also reports a cell angle of 90.07 degrees for Cu2Se."),
+)}
+
+#: The reference values that belong to each shipped force field (by parameter-file name):
+#: ``omm-cx validate`` compares a force field only with its own set.
+REFERENCE_SETS: dict[str, dict[str, Phase]] = {
+    "pbcdse": PHASES,
+    "pbcds-omm_cx": SULFIDE_PHASES,
+    "cdse-cu-lj": LJ003_PHASES,
+}
 
 
 def get_phase(name: str) -> Phase:

@@ -1,18 +1,24 @@
-"""Validation of a force field against the published lattice statics of its phases.
+"""Validation of a force field against the published values that belong to it.
 
-:func:`validate_forcefield` relaxes every known phase (:data:`omm_cx.crystals.ALL_PHASES`)
-whose species the force field defines and compares lattice parameters, lattice energy,
-relative phase energies, bulk modulus and elastic constants with the published
-lattice-statics (LS) values. :func:`format_validation_table` prints the comparison.
+:func:`validate_forcefield` relaxes the phases of the force field's own reference set
+(:data:`omm_cx.crystals.REFERENCE_SETS`: 000's lattice statics for ``pbcdse``, 003's
+Table 4 for ``cdse-cu-lj``, the fit targets for ``pbcds-omm_cx``) and compares lattice
+parameters, lattice energy, relative phase energies, bulk modulus and elastic constants,
+and the published transition pressures where the set has them. A force field without a
+reference set of its own gets our values only (phases of every set whose species it
+defines), never another force field's numbers as its reference.
+:func:`format_validation_table` prints the comparison.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from omm_cx.crystals import ALL_PHASES, SULFIDE_PHASES, Phase, get_phase
+from omm_cx.crystals import (ALL_PHASES, LJ003_PHASES, PHASES, REFERENCE_SETS, TRANSITIONS, Phase,
+                             get_phase)
 from omm_cx.forcefield.params import ForceField, load_forcefield
 from omm_cx.lattice_statics.elastic import (
     UnstableStructureError,
@@ -21,10 +27,17 @@ from omm_cx.lattice_statics.elastic import (
     independent_constants,
 )
 from omm_cx.lattice_statics.relax import relax_phase
+from omm_cx.lattice_statics.transitions import transition_pressure
 
 #: Properties compared as absolute differences (eV); all others as relative deviations (%).
 ABSOLUTE_KEYS = ("E_latt_eV", "dE_eV")
 _PARAM_KEYS = {"a": "a_A", "c": "c_A", "u": "u"}
+_REFERENCE_WORDS = {
+    "pbcdse": "published lattice statics (Yalcin et al. 2014 SI, Tables S8/S9)",
+    "pbcds-omm_cx": "the experimental fit targets of omm_cx's sulfide fit (see the force-field "
+                    "file's provenance)",
+    "cdse-cu-lj": "the FF values 003 reports for it (Casu et al. 2023, Table 4)",
+}
 _LABELS = {
     "a_A": "a (Å)", "c_A": "c (Å)", "u": "u", "E_latt_eV": "E_latt (eV/f.u.)",
     "dE_eV": "dE (eV/f.u.)", "B_GPa": "B (GPa)",
@@ -72,9 +85,33 @@ def _order(props: dict) -> dict:
     return {k: props[k] for k in keys if k in props}
 
 
+def reference_set(ff: ForceField) -> tuple[str | None, dict[str, Phase]]:
+    """(name, phases) of the reference set that belongs to ``ff``: the set of the first of
+    its parameter files that has one; (None, {}) when none does."""
+    for f in ff.files:
+        name = Path(f).stem
+        if name in REFERENCE_SETS:
+            return name, REFERENCE_SETS[name]
+    return None, {}
+
+
+def _candidate_phases(ff: ForceField, phases: Iterable[str] | None
+                      ) -> tuple[str | None, list[tuple[Phase, bool]]]:
+    """(reference set name, [(phase, whether its published values belong to ff)]): the
+    phases asked for (default: the whole own set, or every known phase when ff has no set)
+    whose species ff defines."""
+    set_name, own = reference_set(ff)
+    others = {**LJ003_PHASES, **ALL_PHASES}
+    names = list(own or others) if phases is None else list(phases)
+    chosen = [(own[n], True) if n in own else (others[n] if n in others else get_phase(n), False)
+              for n in names]
+    return set_name, [(p, mine) for p, mine in chosen
+                      if all(s in ff.species for s in p.species.values())]
+
+
 def validate_forcefield(ff_or_name: ForceField | str,
-                        phases: Iterable[str] | None = None) -> dict:
-    """Lattice statics of the published phases with a force field, against the paper.
+                        phases: Iterable[str] | None = None, transitions: bool = True) -> dict:
+    """Lattice statics of a force field's phases against the values that belong to it.
 
     Parameters
     ----------
@@ -82,39 +119,59 @@ def validate_forcefield(ff_or_name: ForceField | str,
         A :class:`~omm_cx.forcefield.ForceField` or a name for
         :func:`~omm_cx.forcefield.load_forcefield` (``"pbcdse"``).
     phases
-        Phase names (default: every phase in :data:`~omm_cx.crystals.ALL_PHASES` whose
-        species the force field defines).
+        Phase names (default: every phase of the force field's reference set,
+        :func:`reference_set`, whose species it defines).
+    transitions
+        Also compute the published transition pressures of the set (000: CdSe wurtzite
+        -> rocksalt, PbSe rocksalt -> CsCl), a few seconds each.
 
     Returns
     -------
     dict
-        ``{"forcefield": name, "phases": {"CdSe-wurtzite": {"a_A", "c_A", "u",
-        "E_latt_eV", "dE_eV", "B_GPa", "cij_GPa": {"c11", ...}, "published": {...},
-        "deviation": {...}}, ...}}``. Units: Å, eV per formula unit, GPa. ``dE_eV`` is
-        relative to the compound's lowest phase among those computed. ``deviation`` has
-        the keys of ``published`` (where ours exist): ours - published in eV for
-        ``E_latt_eV`` and ``dE_eV``, 100 (ours - published) / published in % for all
-        others. ``B_GPa``/``cij_GPa`` are absent for phases that are saddle points (see
-        :func:`phase_properties`).
+        ``{"forcefield": name, "reference_set": "pbcdse" or None, "phases":
+        {"CdSe-wurtzite": {"a_A", "c_A", "u", "E_latt_eV", "dE_eV", "B_GPa", "cij_GPa":
+        {"c11", ...}, "published": {...}, "deviation": {...}}, ...}, "transitions":
+        {"CdSe-wurtzite -> CdSe-rocksalt": {"P_GPa", "published_GPa", "deviation_GPa"}}}``.
+        Units: Å, eV per formula unit, GPa. ``dE_eV`` is relative to the compound's lowest
+        phase among those computed. ``deviation`` has the keys of ``published`` (where
+        ours exist): ours - published in eV for ``E_latt_eV`` and ``dE_eV``, 100 (ours -
+        published) / published in % for all others. ``published`` is empty when the force
+        field has no reference set. ``B_GPa``/``cij_GPa`` are absent for phases that are
+        saddle points (see :func:`phase_properties`).
     """
     ff = load_forcefield(ff_or_name) if isinstance(ff_or_name, str) else ff_or_name
-    names = list(ALL_PHASES) if phases is None else list(phases)
-    chosen = [get_phase(n) for n in names
-              if all(s in ff.species for s in get_phase(n).species.values())]
-    results = {p.name: phase_properties(ff, p) for p in chosen}
+    set_name, chosen = _candidate_phases(ff, phases)
+    results = {p.name: phase_properties(ff, p) for p, _ in chosen}
     lowest: dict[str, float] = {}
-    for p in chosen:
+    for p, _ in chosen:
         e = results[p.name]["E_latt_eV"]
         lowest[p.compound] = min(lowest.get(p.compound, np.inf), e)
     out = {}
-    for p in chosen:
+    for p, mine in chosen:
         props = results[p.name]
         props["dE_eV"] = props["E_latt_eV"] - lowest[p.compound]
         props = _order(props)
-        published = _order(dict(p.published))
+        published = _order(dict(p.published)) if mine else {}
         out[p.name] = {**props, "published": published,
-                       "deviation": _deviation(props, published)}
-    return {"forcefield": ff.name, "phases": out}
+                       "deviation": _deviation(props, published),
+                       "source": p.source if mine else None}
+    result = {"forcefield": ff.name, "reference_set": set_name, "phases": out, "transitions": {}}
+    if transitions and set_name == "pbcdse":
+        result["transitions"] = _transitions(ff, {p.name: p for p, mine in chosen if mine})
+    return result
+
+
+def _transitions(ff: ForceField, chosen: dict[str, Phase]) -> dict:
+    out = {}
+    for (low, high), ref in TRANSITIONS.items():
+        if low not in chosen or high not in PHASES:
+            continue
+        p = transition_pressure(ff, PHASES[low], PHASES[high])
+        out[f"{low} -> {high}"] = {"P_GPa": p, "published_GPa": ref["published"],
+                                   "deviation_GPa": p - ref["published"],
+                                   "experimental_GPa": ref.get("experimental"),
+                                   "source": ref["source"]}
+    return out
 
 
 def _fmt(key: str, value: float | None) -> str:
@@ -141,10 +198,9 @@ def format_validation_table(result: dict) -> str:
     """Human-readable side-by-side table of :func:`validate_forcefield`'s result:
     ours, published LS, deviation (% or eV)."""
     head = f"{'phase':<22}{'property':<18}{'ours':>11}{'reference':>11}{'deviation':>13}"
-    sulfide = [n for n in result["phases"] if n in SULFIDE_PHASES]
-    reference = ("the experimental fit targets of omm_cx's sulfide fit (see the force-field file's "
-                 "provenance)" if sulfide else
-                 "published lattice statics (Yalcin et al. 2014 SI, Tables S8/S9)")
+    reference = _REFERENCE_WORDS.get(result.get("reference_set"),
+                                     "nothing: no reference values belong to this force field "
+                                     "(our values only)")
     lines = [f"Lattice statics of force field {result['forcefield']!r} vs {reference}", head,
              "-" * len(head)]
     for name, ph in result["phases"].items():
@@ -162,6 +218,9 @@ def format_validation_table(result: dict) -> str:
             lines.append(f"{name if i == 0 else '':<22}{label:<18}{ours:>11}{ref:>11}{d:>13}")
         if "cij_GPa" not in ph:
             lines.append(f"{'':<22}(no B, c_ij: saddle point w.r.t. internal coordinates)")
+    for name, t in result.get("transitions", {}).items():
+        lines.append(f"{'transition':<22}{name:<40}{t['P_GPa']:>9.2f}{t['published_GPa']:>9.2f}"
+                     f"{t['deviation_GPa']:>+10.2f} GPa")
     lines.append("dE: relative to the lowest phase of each compound; B: Reuss (relaxed "
                  "E(V)); c_ij: relaxed-ion, Voigt.")
     return "\n".join(lines)
