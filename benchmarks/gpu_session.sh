@@ -37,7 +37,7 @@ check() {
 }
 bench() {
     $PY -m omm_cx bench --platforms "$PLATFORM" --no-lammps --encodings onehot,tables \
-        --replicas 1,2,4,8 --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
+        --replicas 1,2,4,8 --json-file "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
 }
 run() {
     rm -rf /tmp/omm_cx_prod

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark omm_cx against LAMMPS: same as ``omm-cx bench`` (see ``--help``).
 
-    python benchmarks/run_benchmark.py --quick --json benchmarks/latest.json
+    python benchmarks/run_benchmark.py --quick --json-file benchmarks/latest.json
 """
 import sys
 

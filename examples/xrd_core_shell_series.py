@@ -20,7 +20,8 @@ import numpy as np
 
 from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
                                          peaks_table, q_grid)
-from omm_cx.analysis.io import save_figure, write_csv
+from omm_cx.io.figures import save_figure
+from omm_cx.io.tables import write_csv
 from omm_cx.io.yaml_input import load_yaml
 from omm_cx.systems.recipes import build_recipe, resolve_recipe
 

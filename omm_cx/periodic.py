@@ -1,5 +1,7 @@
-"""Periodic geometry shared by the analyses: wrapping, minimum image, neighbour search,
-the centre of a cluster in a periodic box, and unwrapping over time.
+"""Periodic geometry shared by the package: wrapping, minimum image, the one periodic
+neighbour search (:class:`NeighborSearch`, used by the analyses, the structure checks of
+:mod:`omm_cx.io.pdb` and the builders of :mod:`omm_cx.systems`), the centre of a cluster
+in a periodic box, and unwrapping over time.
 
 All positions and boxes are in Å. A box is a (3, 3) array whose rows are the box
 vectors, or ``None`` for a non-periodic system. Orthorhombic boxes (every box omm_cx
@@ -118,11 +120,9 @@ class NeighborSearch:
             return np.zeros((0, 2), dtype=int)
         if self._ids is None:
             return self.tree.query_pairs(r_A, output_type="ndarray").astype(int)
-        out = []
-        for i, js in enumerate(self.within(self.points, r_A)):
-            js = js[js > i]
-            out.extend((i, j) for j in js)
-        return np.array(out, dtype=int).reshape(-1, 2)
+        i, j, _ = self.pair_distances(self.points, r_A)
+        keep = i < j
+        return np.stack([i[keep], j[keep]], axis=1).reshape(-1, 2)
 
     def nearest(self, query_A: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Distances (M, k) in Å and indices (M, k) of the k nearest points (inf / N when
@@ -138,22 +138,23 @@ class NeighborSearch:
 
     def pair_distances(self, query_A: np.ndarray, r_A: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All (query, point) pairs within ``r_A``: query indices (P,), point indices (P,),
-        distances (P,) in Å (a point present in both sets pairs with itself at 0)."""
+        minimum-image distances (P,) in Å (a point present in both sets pairs with itself
+        at 0). Sorted by query index (then point index for triclinic boxes)."""
         q = self._q(query_A)
         if self.n == 0 or len(q) == 0:
             return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+        boxsize = np.diag(self.box_A) if self._mode == "ortho" else None
+        m = cKDTree(q, boxsize=boxsize).sparse_distance_matrix(self.tree, r_A, output_type="ndarray")
+        iq, ip, d = m["i"].astype(int), m["j"].astype(int), m["v"].astype(float)
         if self._ids is None:
-            tq = cKDTree(q, boxsize=None if self._mode == "open" else np.diag(self.box_A))
-            m = tq.sparse_distance_matrix(self.tree, r_A, output_type="ndarray")
-            return m["i"].astype(int), m["j"].astype(int), m["v"].astype(float)
-        iq, ip, d = [], [], []
-        for k, (row, js) in enumerate(zip(q, self.within(q, r_A))):
-            dist = np.linalg.norm(minimum_image(self.points[js] - row, self.box_A), axis=1)
-            iq.append(np.full(len(js), k))
-            ip.append(js)
-            d.append(dist)
-        return (np.concatenate(iq).astype(int), np.concatenate(ip).astype(int),
-                np.concatenate(d)) if iq else (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+            return iq, ip, d
+        # triclinic: the distance of a pair is that of its nearest image
+        ip = self._ids[ip]
+        order = np.lexsort((d, ip, iq))
+        iq, ip, d = iq[order], ip[order], d[order]
+        first = np.ones(len(iq), dtype=bool)
+        first[1:] = (iq[1:] != iq[:-1]) | (ip[1:] != ip[:-1])
+        return iq[first], ip[first], d[first]
 
 
 def cluster_centre(pos_A: np.ndarray, box_A: np.ndarray | None, iterations: int = 3

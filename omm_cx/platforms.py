@@ -17,11 +17,16 @@ def available_platforms() -> list[str]:
     return [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]
 
 
-def _opencl_is_cpu_only() -> bool:
+def opencl_is_cpu_only() -> bool:
     """True when the only OpenCL drivers installed are CPU ones (PoCL): then OpenMM's own
     CPU platform is faster and is preferred."""
     icds = glob.glob("/etc/OpenCL/vendors/*.icd")
-    return bool(icds) and all("pocl" in open(p, encoding="utf-8", errors="replace").read().lower() or "pocl" in p for p in icds)
+    return bool(icds) and all("pocl" in p or "pocl" in _read_lower(p) for p in icds)
+
+
+def _read_lower(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read().lower()
 
 
 def default_precision(platform_name: str) -> str | None:
@@ -40,7 +45,7 @@ def get_platform(name: str | None = None, precision: str | None = None):
     names = available_platforms()
     if name is None:
         for cand in PREFERENCE:
-            if cand in names and not (cand == "OpenCL" and _opencl_is_cpu_only()):
+            if cand in names and not (cand == "OpenCL" and opencl_is_cpu_only()):
                 name = cand
                 break
     if name not in names:

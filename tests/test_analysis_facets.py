@@ -6,7 +6,8 @@ import pytest
 
 from omm_cx.analysis.facets import (FAMILIES, FacetAccumulator, facet_directions, facet_family,
                                     rotation_from_build_info)
-from omm_cx.analysis.io import AnalysisError, groups_from_build_info
+from omm_cx.analysis.groups import groups_from_build_info
+from omm_cx.errors import AnalysisError
 from omm_cx.analysis.membership import FrameMembership
 from omm_cx.systems.recipes import build_recipe
 

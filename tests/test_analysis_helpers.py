@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omm_cx.analysis.io import AnalysisGroups, DEFAULT_ROLES
+from omm_cx.analysis.groups import AnalysisGroups, DEFAULT_ROLES
 
 
 def make_traj(species, frames_A, box_A=None, dt_ps: float = 2.0, t0_ps: float = 0.0):

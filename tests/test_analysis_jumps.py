@@ -5,7 +5,7 @@ kick-out counts, octa/tetra classes, r_a and r_c."""
 import numpy as np
 import pytest
 
-from omm_cx.analysis.io import AnalysisError
+from omm_cx.errors import AnalysisError
 from omm_cx.analysis.jumps import (JumpCriteria, find_jumps, frame_stride_for, summarize_jumps,
                                    summarize_runs)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from omm_cx.periodic import NeighborSearch, Unwrapper, cluster_centre, minimum_image, wrap
-from omm_cx.analysis.io import groups_from_geometry
+from omm_cx.analysis.groups import groups_from_geometry
 from omm_cx.analysis.membership import (MembershipCriterion, compute_membership, frame_membership,
                                         nearest_anion_distance_A)
 

@@ -2,7 +2,6 @@
 trajectory: outputs, exchange/density consistency, times from the DCD header, the
 geometric fallback without build.json, several runs, and a light CLI import."""
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -11,9 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from omm_cx.cli.analyze import add_parser
-from omm_cx.analysis.io import AnalysisError, read_csv
-from omm_cx.analysis.pipeline import AnalysisOptions, analyze_run_dir
+from omm_cx.analysis.driver import analyze_run_dir
+from omm_cx.analysis.options import AnalysisOptions
+from omm_cx.errors import AnalysisError
+from omm_cx.io.tables import read_csv
 
 TINY = {"name": "tiny", "forcefield": "pbcdse+psl-nonpreferential", "seed": 1, "box_nm": 4.0,
         "nanocrystal": {"shape": "sphere", "diameter_nm": 2.0,
@@ -76,9 +76,11 @@ def runs(tmp_path_factory):
 
 
 def _cli(argv):
-    p = argparse.ArgumentParser(prog="omm-cx")
-    add_parser(p.add_subparsers(dest="command", required=True))
-    args = p.parse_args(argv)
+    """``omm-cx analyze ...`` without the error policy (errors propagate)."""
+    from omm_cx.cli.main import command_parser
+
+    assert argv[0] == "analyze"
+    args = command_parser("analyze", "omm-cx analyze").parse_args(argv[1:])
     return args.func(args)
 
 
@@ -190,11 +192,10 @@ def test_cli_errors_name_the_problem(runs, tmp_path):
 
 
 def test_analyze_help_stays_light():
-    code = ("import argparse, sys\n"
-            "from omm_cx.cli.analyze import add_parser\n"
-            "p = argparse.ArgumentParser(prog='omm-cx')\n"
-            "add_parser(p.add_subparsers())\n"
-            "try:\n    p.parse_args(['analyze', '--help'])\nexcept SystemExit: pass\n"
+    code = ("import sys\n"
+            "from omm_cx.cli.main import command_parser\n"
+            "p = command_parser('analyze', 'omm-cx analyze')\n"
+            "try:\n    p.parse_args(['--help'])\nexcept SystemExit: pass\n"
             "heavy = [m for m in ('openmm', 'mdtraj', 'numpy', 'scipy', 'matplotlib') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -249,7 +250,7 @@ def test_chunk_size_does_not_change_results(runs, tmp_path):
 
 
 def test_run_temperature_from_the_state_log(tmp_path):
-    from omm_cx.analysis.pipeline import run_temperature_K
+    from omm_cx.analysis.runs import run_temperature_K
 
     (tmp_path / "state.csv").write_text(
         '#"Step","Time (ps)","Potential Energy (kJ/mole)","Temperature (K)"\n'
@@ -261,8 +262,6 @@ def test_run_temperature_from_the_state_log(tmp_path):
 def test_wire_uptake_per_unit_length(tmp_path):
     """003 Fig. 5: Cu taken up per nm of a periodic CdSe wire; the build records the
     wire period (= the box's z length) and the exchange table divides by it."""
-    from omm_cx.analysis.io import read_csv
-    from omm_cx.analysis.pipeline import analyze_run_dir
     from omm_cx.simulation import run
 
     cfg = {"recipe": "cdse-nanowire-cu", "temperature_K": 500, "steps": 40, "seed": 3,
@@ -278,3 +277,91 @@ def test_wire_uptake_per_unit_length(tmp_path):
     assert tab["n_anions"][0] == 768  # the whole wire is one anion framework across z
     ex = summary["analyses"]["exchange"]
     assert ex["in_going_species"] == ["Cu"] and ex["wire_period_A"] == info["wire_period_A"]
+
+
+def test_registry_names_every_analysis_class():
+    from omm_cx.analysis.base import Analysis
+    from omm_cx.analysis.registry import WHAT_ALL, WHAT_DEFAULT, analysis_class, parse_what
+
+    assert WHAT_ALL == ("exchange", "density", "rdf", "jumps", "rmsd", "msd", "facets")
+    assert set(WHAT_DEFAULT) == set(WHAT_ALL) - {"facets"}
+    for name in WHAT_ALL:
+        cls = analysis_class(name)
+        assert issubclass(cls, Analysis) and cls.name == name
+    assert parse_what("msd, exchange") == ["exchange", "msd"]
+    with pytest.raises(AnalysisError, match="unknown analysis foo"):
+        parse_what(["foo"])
+
+
+def test_driver_shares_one_membership_per_frame_and_skips_what_cannot_run(runs):
+    """A new analysis is a class: the driver feeds it every frame, with the same
+    FrameMembership object every membership analysis of that frame gets; CannotRun
+    raised in prepare is recorded (or, strict, an error)."""
+    from omm_cx.analysis.base import Analysis, AnalysisOutput, CannotRun
+    from omm_cx.analysis.driver import _context, prepare_analyses, stream
+    from omm_cx.analysis.registry import create
+    from omm_cx.analysis.trajectory import open_trajectory
+
+    class Seen(Analysis):
+        name = "seen"
+        needs_membership = True
+
+        def prepare(self, ctx):
+            super().prepare(ctx)
+            self.members = []
+
+        def add(self, frame, membership):
+            self.members.append((frame.index, membership))
+
+        def finish(self):
+            return AnalysisOutput({"n": len(self.members)})
+
+    class Never(Analysis):
+        name = "never"
+
+        def prepare(self, ctx):
+            raise CannotRun("not today")
+
+    src = open_trajectory(runs[0] / "traj.dcd", runs[0] / "structure.pdb")
+    ctx = _context(src, runs[0] / "build.json", AnalysisOptions(chunk_frames=5, plots=False))
+    a, b = Seen(), Seen()
+    skipped = {}
+    prepared = prepare_analyses([a, b, Never()], ctx, skipped)
+    assert prepared == [a, b] and skipped == {"never": "not today"}
+    assert stream(src, prepared, ctx) == N_FRAMES
+    assert [i for i, _ in a.members] == list(range(N_FRAMES))
+    assert all(ma is mb for (_, ma), (_, mb) in zip(a.members, b.members))
+    assert a.finish().summary == {"n": N_FRAMES}
+    with pytest.raises(AnalysisError, match="jumps: .*every 2 ps"):
+        ctx4 = _context(open_trajectory(runs[0] / "traj.dcd", runs[0] / "structure.pdb", 4.0),
+                        runs[0] / "build.json", AnalysisOptions())
+        prepare_analyses(["jumps"], ctx4, {}, strict=True)
+    assert isinstance(create("msd"), Analysis)
+
+
+def test_summary_is_a_typed_record_read_back_for_combining(runs, tmp_path):
+    from omm_cx.analysis.record import SUMMARY_FORMAT_VERSION, AnalysisSummary, read_summary
+    from omm_cx.analysis.runs import combine_runs
+
+    opts = AnalysisOptions(plots=False)
+    dicts = [analyze_run_dir(r, "jumps", options=opts, out_dir=r / "analysis_typed") for r in runs]
+    s = read_summary(runs[0] / "analysis_typed" / "summary.json")
+    assert isinstance(s, AnalysisSummary) and s.format_version == SUMMARY_FORMAT_VERSION
+    assert s.frames.n_frames == N_FRAMES and s.inputs.build_json.endswith("build.json")
+    assert s.as_dict()["analyses"]["jumps"] == json.loads(
+        (runs[0] / "analysis_typed" / "summary.json").read_text())["analyses"]["jumps"]
+    on_disk = json.loads((runs[0] / "analysis_typed" / "summary.json").read_text())
+    assert list(on_disk) == list(dicts[0])  # the returned dict is what was written
+    a = combine_runs(dicts, tmp_path / "a", ["run500", "run600"], plots=False)
+    b = combine_runs([r / "analysis_typed" / "summary.json" for r in runs], tmp_path / "b",
+                     ["run500", "run600"], plots=False)
+    assert a == b
+    assert ((tmp_path / "a" / "jumps_runs.csv").read_text()
+            == (tmp_path / "b" / "jumps_runs.csv").read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**on_disk, "frames": {**on_disk["frames"], "n_frames": "many"}}))
+    with pytest.raises(AnalysisError, match="frames.n_frames"):
+        read_summary(bad)
+    old = tmp_path / "old.json"  # written before the format version was recorded
+    old.write_text(json.dumps({k: v for k, v in on_disk.items() if k != "format_version"}))
+    assert read_summary(old).format_version == 1

@@ -1,10 +1,11 @@
 """The benchmark script runs for a few steps and writes valid JSON (no timing asserts)."""
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from omm_cx.io.tables import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +18,7 @@ def test_benchmark_script_writes_valid_json(tmp_path):
          "--encodings", "onehot,tables", "--replicas", "1,2"],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(out.read_text())
+    result = read_json(out)
     assert result["particles"] == 1728
     engines = {(r["engine"], r["platform"]) for r in result["results"]}
     assert ("omm_cx", "CPU") in engines

@@ -9,7 +9,7 @@ import pytest
 
 from omm_cx.analysis.density import radial_density
 from omm_cx.analysis.exchange import compute_exchange
-from omm_cx.analysis.io import groups_from_build_info
+from omm_cx.analysis.groups import groups_from_build_info
 from omm_cx.systems.builddir import read_build_dir
 from omm_cx.studies.demo import DEMO_CONFIG, DEMO_RECIPE, run_demo
 from omm_cx.systems.recipes import resolve_recipe
@@ -79,8 +79,8 @@ def test_xrd_of_a_run_averages_the_nc_over_frames(short_run, tmp_path):
 
 def test_facets_analysis_on_a_real_run(short_run):
     """--what facets: outer-layer counts per facet family never exceed the NC's totals."""
-    from omm_cx.analysis.io import read_csv
-    from omm_cx.analysis.pipeline import analyze_run_dir
+    from omm_cx.analysis.driver import analyze_run_dir
+    from omm_cx.io.tables import read_csv
 
     summary = analyze_run_dir(short_run, what="exchange,facets", out_dir=short_run / "facets")
     fac = read_csv(short_run / "facets" / "facets.csv")

@@ -1,7 +1,6 @@
 """Energy along straight paths: a hand-computed pair, relaxation of the other atoms with
 the path's atoms held, the kick-off swap's end points, jittered starts, the CLI."""
 
-import json
 import subprocess
 import sys
 
@@ -12,6 +11,8 @@ from omm_cx.energy.path import straight_path, swap_moves
 from omm_cx.errors import OmmCxError
 from omm_cx.forcefield import load_forcefield
 from omm_cx.io.pdb import Structure
+from omm_cx.io.tables import read_json
+from omm_cx.systems.record import read_build_record
 from structures import rocksalt
 
 KE = 14.3996454  # e^2 / (4 pi eps0), eV Å
@@ -82,13 +83,12 @@ def test_cli_path_writes_profile_and_rejects_bad_input(tmp_path):
     b = subprocess.run([*exe, "build", "cd-psl-liquid", "-o", str(tmp_path / "b")],
                        capture_output=True, text=True, timeout=300)
     assert b.returncode == 0, b.stderr
-    info = json.loads((tmp_path / "b" / "build.json").read_text())
-    cd = info["groups"]["solution_cations"][0]
+    cd = read_build_record(tmp_path / "b" / "build.json").groups["solution_cations"][0]
     r = subprocess.run([*exe, "path", str(tmp_path / "b"), "--move", f"{cd}:1.0,1.0,1.0",
                         "--points", "3", "--platform", "CPU", "-o", str(tmp_path / "p")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    out = json.loads((tmp_path / "p" / "path.json").read_text())
+    out = read_json(tmp_path / "p" / "path.json")
     assert out["moving_atoms"] == [cd] and out["n_points"] == 3
     assert "barrier" in r.stdout and (tmp_path / "p" / "path.png").is_file()
     bad = subprocess.run([*exe, "path", str(tmp_path / "b"), "-o", str(tmp_path / "q")],

@@ -4,7 +4,6 @@ input (phases the force field cannot describe, no free parameters, non-finite va
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 from pathlib import Path
@@ -17,7 +16,7 @@ from omm_cx.io.yaml_input import ConfigError
 from omm_cx.crystals import PHASES
 from omm_cx.errors import OmmCxError
 from omm_cx.fitting import FitError, evaluate, load_fit_spec, run_fit
-from omm_cx.fitting.fit import _fmt
+from omm_cx.fitting.fit import yaml_float
 from omm_cx.forcefield import load_forcefield
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,12 +132,11 @@ def test_fit_is_deterministic_and_writes_provenance(tmp_path):
 
 
 def test_cli_fit_and_evaluate(tmp_path, capsys):
-    from omm_cx.cli.fit import add_parser
+    from omm_cx.cli.main import build_parser, main
 
     fit_file = tmp_path / "tiny-fit.yaml"
     fit_file.write_text(yaml.safe_dump(_tiny()), encoding="utf-8")
-    parser = argparse.ArgumentParser()
-    add_parser(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     out = tmp_path / "out.yaml"
     args = parser.parse_args(["fit", str(fit_file), "-o", str(out), "-q", "--compare",
                               "pbcdse"])
@@ -150,8 +148,7 @@ def test_cli_fit_and_evaluate(tmp_path, capsys):
     args = parser.parse_args(["fit", str(fit_file), "--evaluate", "pbcdse", "--markdown"])
     assert args.func(args) == 0
     assert "| PbSe-rocksalt a_A |" in capsys.readouterr().out
-    args = parser.parse_args(["fit", str(fit_file)])  # neither -o nor --evaluate
-    assert args.func(args) == 2
+    assert main(["fit", str(fit_file)]) == 2  # neither -o nor --evaluate
     assert "--output" in capsys.readouterr().err
 
 
@@ -285,7 +282,7 @@ def test_collapse_is_detected(monkeypatch):
 
 def test_yaml_numbers_round_trip():
     for v in (1e16, 2.64e9, 0.108, 1e-7, 5200.0):
-        assert yaml.safe_load(f"x: {_fmt(v)}")["x"] == v
+        assert yaml.safe_load(f"x: {yaml_float(v)}")["x"] == v
     doc = _tiny()
     doc["start"]["Pb-Se"]["A"] = "2.0e6"  # PyYAML reads 2.0e6 as text; accepted
     assert load_fit_spec(doc).free[0].start == 2.0e6

@@ -180,13 +180,13 @@ def _with(path, value):
 
 
 @pytest.mark.parametrize("doc,fragment", [
-    (_with(["nanocrystal", "crystal", "cation"], "Zn"), "nanocrystal.crystal.cation: unknown species 'Zn'"),
-    (_with(["solution", "cation"], "Hg"), "solution.cation: unknown species 'Hg'"),
+    (_with(["nanocrystal", "crystal", "cation"], "Zn"), "'nanocrystal.crystal.cation': unknown species 'Zn'"),
+    (_with(["solution", "cation"], "Hg"), "'solution.cation': unknown species 'Hg'"),
     (_with(["nanocrystal", "diameter_nm"], 4.0), "larger than the box"),
     (_with(["solution", "pairs"], 2000), "cannot fit"),
-    (_with(["solution", "colour"], "blue"), "solution: unknown key 'colour'"),
-    (_with(["nanocrystal", "diameter_nm"], -1.0), "nanocrystal.diameter_nm: -1.0 is impossible"),
-    (_with(["nanocrystal", "shape"], "cube"), "nanocrystal.shape: 'cube' is not one of"),
+    (_with(["solution", "colour"], "blue"), "unknown key 'solution.colour'"),
+    (_with(["nanocrystal", "diameter_nm"], -1.0), "'nanocrystal.diameter_nm': -1.0 nm is impossible"),
+    (_with(["nanocrystal", "shape"], "cube"), "'nanocrystal.shape': 'cube' is not one of"),
     (_with(["boxx_nm"], 3.0), "unknown key 'boxx_nm'"),
 ])
 def test_bad_recipes_name_the_problem(doc, fragment):

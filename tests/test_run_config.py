@@ -1,7 +1,6 @@
 """Run configs: bad ones fail before anything is written, with messages that name the key
 and the fix; the CLI maps errors to exit codes; importing the CLI does not import OpenMM."""
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from omm_cx.errors import OmmCxError
 from omm_cx.platforms import available_platforms
 from omm_cx.simulation import ConfigError, load_config, run
 from omm_cx.simulation.__main__ import main as module_main
-from omm_cx.cli.run import add_parser
+from omm_cx.cli.main import build_parser
 from omm_cx.simulation.config import MAX_TIMESTEP_FS
 from omm_cx.io.pdb import write_pdb
 from structures import disordered_box
@@ -131,14 +130,13 @@ def test_cli_exit_code_2_on_bad_config(tmp_path, capsys):
 
 
 def test_add_parser_registers_run():
-    parser = argparse.ArgumentParser(prog="omm-cx")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
+    parser = build_parser()
     args = parser.parse_args(["run", "c.yaml", "-o", "d", "--steps", "10", "--resume",
                               "--platform", "CPU"])
-    assert (args.config, args.out, args.steps, args.resume, args.platform) == (
+    assert (args.config, args.output, args.steps, args.resume, args.platform) == (
         "c.yaml", "d", 10, True, "CPU")
     assert callable(args.func)
+    assert parser.parse_args(["run", "c.yaml", "--out", "d"]).output == "d"  # old spelling
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "c.yaml", "-o", "d", "--resume", "--overwrite"])
 
@@ -156,11 +154,11 @@ def test_recipe_and_build_dir_sources(tmp_path):
     first = run({"recipe": "cd-psl-liquid", "seed": 4, "temperature_K": 500, "steps": 20,
                  "minimize_max_iterations": 50, "platform": "CPU", "report": report},
                 tmp_path / "a")
-    assert first.record["system"]["description"] == "recipe cd-psl-liquid"
-    assert first.record["system"]["n_atoms"] == 1728
+    assert first.record.system.description == "recipe cd-psl-liquid"
+    assert first.record.system.n_atoms == 1728
     assert (tmp_path / "a" / "build" / "build.json").is_file()
     cfg = load_config({"build": "a/build", "seed": 4, "temperature_K": 500, "steps": 20,
                        "minimize": False, "platform": "CPU", "report": report}, base_dir=tmp_path)
     second = run(cfg, tmp_path / "b")
-    assert second.status == "finished" and second.record["system"]["n_atoms"] == 1728
-    assert second.record["settings"]["source"]["path"] == str((tmp_path / "a" / "build").resolve())
+    assert second.status == "finished" and second.record.system.n_atoms == 1728
+    assert second.record.settings.source["path"] == str((tmp_path / "a" / "build").resolve())

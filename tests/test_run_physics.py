@@ -83,7 +83,7 @@ def test_nve_conserves_energy(system, tolerance, pbse_pdb, tmp_path):
     cfg["system"]["ewald_error_tolerance"] = tolerance
     res = run(cfg, tmp_path)
     c = _csv(res)
-    n = res.record["system"]["n_atoms"]
+    n = res.record.system.n_atoms
     t_ps = c["Time (ps)"]
     e = units.kjmol_to_ev(c["Total Energy (kJ/mole)"]) / n * 1000.0  # meV/atom
     k = units.kjmol_to_ev(c["Kinetic Energy (kJ/mole)"]) / n * 1000.0
@@ -107,7 +107,7 @@ def test_nvt_holds_the_set_temperature(tmp_path):
     temp = c["Temperature (K)"][c["Time (ps)"] > 2.0]  # 2 ps to equilibrate
     blocks = temp[: len(temp) // 10 * 10].reshape(10, -1).mean(axis=1)
     mean, sem = blocks.mean(), blocks.std(ddof=1) / math.sqrt(len(blocks))
-    n = res.record["system"]["n_atoms"]
+    n = res.record.system.n_atoms
     canonical_sd = target * math.sqrt(2.0 / (3 * n))  # of the instantaneous temperature
     print(f"NVT: <T> = {mean:.1f} +- {sem:.1f} K (set {target} K); SD {temp.std():.1f} K, "
           f"canonical {canonical_sd:.1f} K")

@@ -3,7 +3,6 @@ loses only what came after the last checkpoint, --resume rolls the trajectory an
 back to the checkpoint and appends: frames and rows end up continuous, none duplicated or
 missing. Also: folders are protected, failures keep the last good checkpoint."""
 
-import json
 import re
 import signal
 import subprocess
@@ -27,6 +26,7 @@ from omm_cx.simulation.outputs import (
 )
 from omm_cx.simulation.reporters import ProgressReporter
 from omm_cx.io.pdb import Structure
+from omm_cx.io.tables import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "examples" / "quick.yaml"
@@ -65,7 +65,7 @@ def _wait_for_step(proc: subprocess.Popen, out: Path, step: int) -> None:
 
 
 def _record(out: Path) -> dict:
-    return json.loads((out / "run.json").read_text(encoding="utf-8"))
+    return read_json(out / "run.json")
 
 
 def test_sigterm_sigkill_resume_gives_continuous_outputs(tmp_path):
@@ -227,7 +227,7 @@ def test_finished_run_is_protected_and_can_be_extended(tmp_path):
     assert steps == [50.0, 100.0, 150.0, 200.0, 250.0, 300.0]
     assert dcd_frame_count(out / "traj.dcd") == 6
     res = run(_cfg(), out, overwrite=True)
-    assert res.steps == 200 and len(res.record["segments"]) == 1
+    assert res.steps == 200 and len(res.record.segments) == 1
     assert dcd_frame_count(out / "traj.dcd") == 4
 
 
@@ -236,7 +236,7 @@ def test_resume_on_another_platform_uses_the_portable_state(tmp_path):
     run(_cfg(), out)
     res = run(_cfg(), out, resume=True, steps=250, platform="Reference")
     assert res.platform == "Reference" and res.steps == 250
-    rec = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    rec = read_json(out / "run.json")
     assert rec["segments"][-1]["resumed_from"] == "checkpoint.xml"
     assert read_state_csv(out / "state.csv")["Step"] == [50.0, 100.0, 150.0, 200.0, 250.0]
 
@@ -251,7 +251,7 @@ def test_explosion_stops_with_message_and_keeps_last_good_checkpoint(tmp_path):
     assert "kinetic temperature reached" in msg and "at step 100" in msg
     assert "last good checkpoint (step 0) is intact" in msg
     assert "smaller time step" in msg and "minimize: true" in msg and "guard" in msg
-    rec = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    rec = read_json(out / "run.json")
     assert rec["status"] == "failed" and rec["checkpoint_step"] == 0 and msg in rec["message"]
     # the failed folder is unfinished: refused without --resume
     with pytest.raises(RunDirError, match="--resume"):

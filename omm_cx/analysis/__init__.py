@@ -3,9 +3,12 @@ densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffus
 exchange per facet family, and powder X-ray patterns by the Debye equation.
 
 mdtraj-like plain functions over in-memory trajectories (``compute_exchange(traj,
-groups)``) and streaming accumulators that :func:`analyze_trajectory` drives over long
-trajectories chunk by chunk. User-facing lengths are in Å, times in ps, densities in
-ions/nm^3 (names say so: ``r_A``, ``time_ps``).
+groups)``), and analysis classes (:mod:`omm_cx.analysis.base`, registered by name in
+:mod:`omm_cx.analysis.registry`) that the driver (:func:`analyze_trajectory`,
+:mod:`omm_cx.analysis.driver`) streams long trajectories through chunk by chunk. Both go
+through one membership loop (:func:`omm_cx.analysis.membership.iter_membership`).
+User-facing lengths are in Å, times in ps, densities in ions/nm^3 (names say so:
+``r_A``, ``time_ps``).
 
 Importing this package imports nothing heavy; names are loaded on first use.
 """
@@ -15,14 +18,19 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    # io
-    "AnalysisGroups": "io", "Frame": "io", "frames_of": "io", "open_trajectory": "io",
-    "groups_from_build_info": "io", "groups_from_geometry": "io", "load_build_info": "io",
-    "species_of_topology": "io", "AnalysisError": "io",
+    # groups and trajectories
+    "AnalysisGroups": "groups", "groups_from_build_info": "groups",
+    "groups_from_geometry": "groups", "load_build_info": "groups",
+    "species_of_topology": "groups", "AnalysisError": "groups",
+    "Frame": "trajectory", "frames_of": "trajectory", "open_trajectory": "trajectory",
+    # protocol, registry, summary record
+    "Analysis": "base", "AnalysisContext": "base", "AnalysisOutput": "base", "CannotRun": "base",
+    "WHAT_ALL": "registry", "WHAT_DEFAULT": "registry", "analysis_class": "registry",
+    "AnalysisSummary": "record", "read_summary": "record",
     # membership
     "MembershipCriterion": "membership", "FrameMembership": "membership",
     "frame_membership": "membership", "compute_membership": "membership",
-    "anion_framework": "membership",
+    "iter_membership": "membership", "anion_framework": "membership",
     # exchange
     "compute_exchange": "exchange", "EXCHANGE_COLUMNS": "exchange",
     # density
@@ -30,10 +38,10 @@ _EXPORTS = {
     # rdf
     "compute_rdf": "rdf", "RDFResult": "rdf",
     # jumps
-    "JumpCriteria": "jumps", "Jump": "jumps", "find_jumps": "jumps",
+    "JumpCriteria": "options", "Jump": "jumps", "find_jumps": "jumps",
     "summarize_jumps": "jumps", "summarize_runs": "jumps",
     # rmsd
-    "per_atom_rmsd": "rmsd", "mobile_atoms": "rmsd", "MOBILE_THRESHOLD_A": "rmsd",
+    "per_atom_rmsd": "rmsd", "mobile_atoms": "rmsd", "MOBILE_THRESHOLD_A": "options",
     # diffusion
     "compute_msd": "diffusion", "fit_diffusion": "diffusion", "arrhenius_fit": "diffusion",
     # facets
@@ -44,9 +52,9 @@ _EXPORTS = {
     "sphere_diffusion_conversion": "xrd.debye", "fit_sphere_diffusion": "xrd.debye",
     "form_factor": "xrd.form_factors",
     "pattern_of_structure": "xrd.pipeline", "pattern_of_run": "xrd.pipeline", "write_xrd": "xrd.pipeline",
-    # pipeline
-    "analyze_trajectory": "pipeline", "analyze_run_dir": "pipeline", "combine_runs": "pipeline",
-    "AnalysisOptions": "pipeline",
+    # driver and combining runs
+    "analyze_trajectory": "driver", "analyze_run_dir": "driver", "AnalysisOptions": "options",
+    "combine_runs": "runs", "run_temperature_K": "runs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,6 +11,9 @@ Alongside, ``nc_counts`` is the mean number of selected ions in the shell per fr
 are also NC members (membership criterion of :mod:`omm_cx.analysis.membership`); summed
 over the shells it equals the mean exchange count of the window (same membership,
 same frames), which ties the density profiles to exchange.csv.
+
+:func:`radial_density` works on an in-memory trajectory; :class:`DensityAnalysis` is the
+streaming ``density`` analysis of the driver (density.csv, density_boundary.csv).
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput
+from omm_cx.analysis.membership import (FrameMembership, MembershipCriterion, frame_membership,
+                                        iter_membership)
+from omm_cx.analysis.trajectory import Frame, frames_of
 from omm_cx.periodic import distances
 from omm_cx.units import a3_to_nm3
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
-    from omm_cx.analysis.io import AnalysisGroups
-    from omm_cx.analysis.membership import MembershipCriterion
+    from omm_cx.analysis.groups import AnalysisGroups
 
 
 @dataclass
@@ -171,7 +177,7 @@ def radial_density(traj: "md.Trajectory", groups: "AnalysisGroups",
                    selections: Mapping[str, np.ndarray] | None = None,
                    bin_A: float = 0.5, r_max_A: float | None = None, n_windows: int = 1,
                    window_edges_ps: Sequence[float] | None = None,
-                   criterion: "MembershipCriterion | None" = None,
+                   criterion: MembershipCriterion | None = None,
                    centre_A: np.ndarray | None = None, dt_ps: float | None = None) -> RadialDensity:
     """Radial density profiles of an in-memory mdtraj trajectory.
 
@@ -181,24 +187,20 @@ def radial_density(traj: "md.Trajectory", groups: "AnalysisGroups",
     ``window_edges_ps``). The centre is the NC centre of each frame unless ``centre_A``
     (3,) or (n_frames, 3) Å is given; NC-member counts use ``criterion``.
     """
-    from omm_cx.analysis.io import frames_of
-    from omm_cx.analysis.membership import MembershipCriterion, frame_membership
-
-    frames = list(frames_of(traj, dt_ps))
-    first = frames[0]
+    first = next(frames_of(traj[:1], dt_ps))
+    t_first = first.time_ps
+    t_last = float(traj.time[-1]) if dt_ps is None else (traj.n_frames - 1) * float(dt_ps)
     r_max = default_r_max_A(first.box_A) if r_max_A is None else float(r_max_A)
     edges = np.arange(0.0, r_max + 1e-9, bin_A)
     if window_edges_ps is None:
-        window_edges_ps = np.linspace(frames[0].time_ps, frames[-1].time_ps, n_windows + 1)
-        if n_windows == 1 or frames[-1].time_ps == frames[0].time_ps:
-            window_edges_ps = np.array([frames[0].time_ps, frames[-1].time_ps + 1e-9])
+        window_edges_ps = np.linspace(t_first, t_last, n_windows + 1)
+        if n_windows == 1 or t_last == t_first:
+            window_edges_ps = np.array([t_first, t_last + 1e-9])
     acc = RadialDensityAccumulator(selections or default_selections(groups), edges,
                                    window_edges_ps, groups.n_atoms)
-    crit = (criterion or MembershipCriterion()).resolved(first.xyz_A, first.box_A, groups.anions)
-    for k, fr in enumerate(frames):
-        m = frame_membership(fr.xyz_A, fr.box_A, groups.cations, groups.anions, crit)
-        c = m.centre_A if centre_A is None else np.asarray(centre_A, float).reshape(-1, 3)[
-            min(k, len(np.asarray(centre_A).reshape(-1, 3)) - 1)]
+    centres = None if centre_A is None else np.asarray(centre_A, float).reshape(-1, 3)
+    for fr, m in iter_membership(frames_of(traj, dt_ps), groups, criterion):
+        c = m.centre_A if centres is None else centres[min(fr.index, len(centres) - 1)]
         acc.add(fr.time_ps, fr.xyz_A, fr.box_A, c, m.mask(groups.n_atoms))
     return acc.result()
 
@@ -210,3 +212,65 @@ def default_r_max_A(box_A: np.ndarray | None, fallback_A: float = 50.0) -> float
     vol = abs(np.linalg.det(box_A))
     widths = [vol / np.linalg.norm(np.cross(box_A[(i + 1) % 3], box_A[(i + 2) % 3])) for i in range(3)]
     return 0.5 * min(widths)
+
+
+class DensityAnalysis(Analysis):
+    """density.csv (one row per time window and shell), density_boundary.csv (the
+    core/shell boundary per window), density.png."""
+
+    name = "density"
+    needs_nc = True
+    needs_membership = True
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        opt, first, n = ctx.options, ctx.first, ctx.n_frames
+        if opt.density_r_max_A:
+            r_max = opt.density_r_max_A
+        elif first.box_A is not None:
+            r_max = default_r_max_A(first.box_A)
+        else:  # no box (vacuum): everything of the first frame plus 10 Å
+            g = ctx.groups
+            c0 = frame_membership(first.xyz_A, None, g.cations, g.anions, ctx.criterion).centre_A
+            r_max = float(np.max(np.linalg.norm(first.xyz_A - c0, axis=1))) + 10.0
+        edges = np.arange(0.0, r_max + 1e-9, opt.density_bin_A)
+        nw = max(1, min(opt.density_windows, n))
+        wedges = (np.linspace(ctx.t0_ps, ctx.t_last_ps, nw + 1) if n > 1
+                  else np.array([ctx.t0_ps, ctx.t0_ps + 1.0]))
+        self.acc = RadialDensityAccumulator(default_selections(ctx.groups), edges, wedges,
+                                            ctx.groups.n_atoms)
+
+    def add(self, frame: Frame, membership: FrameMembership | None) -> None:
+        self.acc.add(frame.time_ps, frame.xyz_A, frame.box_A, membership.centre_A,
+                     membership.mask(self.ctx.groups.n_atoms))
+
+    def finish(self) -> AnalysisOutput:
+        prof = self.acc.result()
+        bnd = prof.boundaries_A()
+        boundary = {"window": np.arange(len(bnd)), "t_start_ps": prof.window_edges_ps[:-1],
+                    "t_end_ps": prof.window_edges_ps[1:], "n_frames": prof.n_frames,
+                    "boundary_A": bnd}
+        s = {"bin_A": self.ctx.options.density_bin_A, "r_max_A": float(prof.r_edges_A[-1]),
+             "windows_ps": prof.window_edges_ps.tolist(),
+             "n_frames_per_window": prof.n_frames.tolist(),
+             "core_shell_boundary_A": bnd.tolist(),
+             "boundary_rule": "first radius, going out from the NC centre, where the "
+                              "in-going cation density rises to the original cation "
+                              "density (linear interpolation)",
+             "units": "ions/nm^3 against r in Å"}
+        groups = self.ctx.groups
+        labels = [sp for sp in groups.species_list if groups.role_of.get(sp) != "ligand"]
+        return AnalysisOutput(s, tables={"density.csv": prof.table(),
+                                         "density_boundary.csv": boundary},
+                              figures={"density.png": lambda: _figure(prof, bnd, labels)})
+
+
+def _figure(prof: RadialDensity, bnd: np.ndarray, labels: Sequence[str]):
+    from omm_cx.analysis.plots import plot_density
+    from omm_cx.io.figures import new_figure
+
+    nw = len(prof.n_frames)
+    fig, axes = new_figure(nw, figsize=(4.0 * nw, 3.6))
+    for w, ax in enumerate(axes):
+        plot_density(prof, labels, window=w, ax=ax, boundary_A=bnd[w])
+    return fig

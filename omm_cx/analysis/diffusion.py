@@ -17,21 +17,30 @@ MSD points and underestimates the error; summary.json says which).
 Arrhenius: ln D = ln D0 - E_a / (k_B T), weighted least squares in 1/T when the errors
 of D are known (sigma_lnD = sigma_D / D), ordinary least squares otherwise; E_a in eV with
 its standard error.
+
+:func:`compute_msd` works on an in-memory trajectory; :class:`MSDAnalysis` is the
+streaming ``msd`` analysis of the driver (msd.csv and D in summary.json); combining runs
+into the Arrhenius fit is :func:`omm_cx.analysis.runs.combine_runs`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.trajectory import Frame, frames_of
+from omm_cx.errors import AnalysisError
 from omm_cx.periodic import Unwrapper
-from omm_cx.analysis.io import AnalysisError
 from omm_cx.units import BOLTZMANN_EV_PER_K, a2_per_ps_to_cm2_per_s
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
+
+    from omm_cx.analysis.membership import FrameMembership
 
 
 @dataclass
@@ -154,8 +163,6 @@ def compute_msd(traj: "md.Trajectory", atoms: np.ndarray, max_lag_ps: float | No
                 origin_stride: int = 1, n_blocks: int = 5, dt_ps: float | None = None) -> MSDResult:
     """MSD (Å^2) against lag (ps) of an in-memory mdtraj trajectory with equally spaced
     frames. ``max_lag_ps`` default: half the trajectory."""
-    from omm_cx.analysis.io import frames_of
-
     frames = list(frames_of(traj, dt_ps))
     dt = dt_ps if dt_ps is not None else (frames[1].time_ps - frames[0].time_ps if len(frames) > 1 else 1.0)
     max_lag = (len(frames) // 2) if max_lag_ps is None else int(round(max_lag_ps / dt))
@@ -224,3 +231,47 @@ def arrhenius_fit(temperature_K: Sequence[float], D: Sequence[float],
             sigma = e / D
     b, a, se_b, se_a = _line_fit(x, np.log(D), sigma)
     return ArrheniusFit(float(-b), float(se_b), float(np.exp(a)), float(se_a), len(T), sigma is not None)
+
+
+class MSDAnalysis(Analysis):
+    """msd.csv (lag, MSD, time origins), msd.png, and D from the Einstein relation in
+    summary.json (``msd_select`` atoms; needs three equally spaced frames or more)."""
+
+    name = "msd"
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        opt, n = ctx.options, ctx.n_frames
+        atoms = ctx.groups.select(opt.msd_select)
+        if len(atoms) == 0:
+            raise CannotRun(f"no atoms in selection {opt.msd_select!r}")
+        if n < 3 or not ctx.dt_ps > 0:
+            raise CannotRun("needs at least 3 equally spaced frames")
+        max_lag = n // 2 if opt.msd_max_lag_ps is None else int(round(opt.msd_max_lag_ps / ctx.dt_ps))
+        max_lag = max(1, min(max_lag, n - 1))
+        self.acc = MSDAccumulator(atoms, max_lag, max(1, math.ceil(max_lag / opt.msd_max_origins)))
+
+    def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
+        self.acc.add(frame.xyz_A, frame.box_A)
+
+    def finish(self) -> AnalysisOutput:
+        res = self.acc.result(self.ctx.dt_ps)
+        s = {"selection": self.ctx.options.msd_select, "n_atoms": res.n_atoms,
+             "max_lag_ps": float(res.lag_ps[-1]), "origin_stride_frames": self.acc.stride}
+        try:
+            fit = fit_diffusion(res, self.ctx.options.msd_fit_window_ps)
+            s["diffusion"] = fit.as_dict()
+        except AnalysisError as exc:
+            fit = None
+            s["diffusion"] = {"error": str(exc)}
+        return AnalysisOutput(s, tables={"msd.csv": res.table()},
+                              figures={"msd.png": lambda: _figure(res, fit)})
+
+
+def _figure(res: MSDResult, fit: DiffusionFit | None):
+    from omm_cx.analysis.plots import plot_msd
+    from omm_cx.io.figures import new_figure
+
+    fig, (ax,) = new_figure()
+    plot_msd(res, fit, ax=ax)
+    return fig

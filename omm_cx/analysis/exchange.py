@@ -12,6 +12,9 @@ Per frame, with NC membership from :mod:`omm_cx.analysis.membership`:
 - ``n_anions_lost``: original NC anions no longer in the NC (dissolved, Supplementary
   Fig. 5);
 - ``nc_radius_A`` and the NC centre (Å).
+
+:func:`compute_exchange` works on an in-memory trajectory; :class:`ExchangeAnalysis` is
+the streaming ``exchange`` analysis of the driver (exchange.csv, its figures).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput
 from omm_cx.analysis.membership import FrameMembership, MembershipCriterion, iter_membership
+from omm_cx.analysis.trajectory import Frame, frames_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
-    from omm_cx.analysis.io import AnalysisGroups
+    from omm_cx.analysis.groups import AnalysisGroups
 
 #: Columns of exchange.csv, in order (the first five are the published quantities).
 EXCHANGE_COLUMNS = ("time_ps", "n_in_going", "n_original", "n_anions", "rho", "n_cations",
@@ -73,11 +78,62 @@ def compute_exchange(traj: "md.Trajectory", groups: "AnalysisGroups",
     (ps; ``traj.time`` or index * ``dt_ps``), counts (ints), ``rho`` (dimensionless),
     ``nc_radius_A`` and ``centre_*_A`` (Å).
     """
-    from omm_cx.analysis.io import frames_of
-
-    first = next(frames_of(traj[:1], dt_ps))
-    criterion = (criterion or MembershipCriterion()).resolved(first.xyz_A, first.box_A, groups.anions)
     acc = ExchangeAccumulator(groups)
     for frame, m in iter_membership(frames_of(traj, dt_ps), groups, criterion):
         acc.add(frame.time_ps, m)
     return acc.result()
+
+
+_COLUMNS_TEXT = ("time_ps, n_in_going (in-going cations in the NC), n_original (original NC "
+                 "cations still in the NC), n_anions (anions in the NC), rho = n_in_going / "
+                 "n_cations, n_cations (all cations in the NC), n_anions_lost (original NC "
+                 "anions no longer in the NC), nc_radius_A, centre_*_A")
+
+
+class ExchangeAnalysis(Analysis):
+    """exchange.csv (one row per frame, :data:`EXCHANGE_COLUMNS`; for a periodic wire
+    also ``n_in_going_per_nm``), exchange.png, counts.png, anions.png."""
+
+    name = "exchange"
+    needs_nc = True
+    needs_membership = True
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        self.acc = ExchangeAccumulator(ctx.groups)
+
+    def add(self, frame: Frame, membership: FrameMembership | None) -> None:
+        self.acc.add(frame.time_ps, membership)
+
+    def finish(self) -> AnalysisOutput:
+        groups = self.ctx.groups
+        tab = self.acc.result()
+        period = (self.ctx.build_info or {}).get("wire_period_A")
+        if period:  # a periodic wire (003): uptake per unit length, as in 003 Fig. 5
+            tab["n_in_going_per_nm"] = np.asarray(tab["n_in_going"]) / (float(period) / 10)
+        s = {"in_going_species": list(groups.in_going_species),
+             "leaving_species": groups.leaving_species,
+             "rho_first": float(tab["rho"][0]), "rho_last": float(tab["rho"][-1]),
+             "n_in_going_last": int(tab["n_in_going"][-1]),
+             "n_original_last": int(tab["n_original"][-1]),
+             "n_anions_first": int(tab["n_anions"][0]), "n_anions_last": int(tab["n_anions"][-1]),
+             "n_anions_lost_last": int(tab["n_anions_lost"][-1]), "columns": _COLUMNS_TEXT}
+        if period:
+            s["wire_period_A"] = float(period)
+            s["n_in_going_per_nm_last"] = float(tab["n_in_going_per_nm"][-1])
+            s["columns"] += (", n_in_going_per_nm (in-going cations in the wire per "
+                             "nm of wire, the build's period)")
+        names = (",".join(groups.in_going_species) or "-", groups.leaving_species or "-")
+        return AnalysisOutput(s, tables={"exchange.csv": tab}, figures={
+            "exchange.png": lambda: _figure("plot_exchange", tab),
+            "anions.png": lambda: _figure("plot_anions", tab),
+            "counts.png": lambda: _figure("plot_counts", tab, names=names)})
+
+
+def _figure(plot: str, tab, **kw):
+    from omm_cx.analysis import plots
+    from omm_cx.io.figures import new_figure
+
+    fig, (ax,) = new_figure()
+    getattr(plots, plot)(tab, ax=ax, **kw)
+    return fig

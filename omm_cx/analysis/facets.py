@@ -11,6 +11,9 @@ NC is assumed not to rotate during the run). The outer layer: cations farther th
 anion radius; default ``shell_A`` 6 Å, about one lattice constant), adsorbed ones
 included. Per frame and family: ``n_cations_<f>``, ``n_in_going_<f>`` and
 ``rho_<f>`` = in-going / cations (NaN when empty).
+
+:class:`FacetAnalysis` is the streaming ``facets`` analysis of the driver (facets.csv;
+opt-in: ``--what facets``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.trajectory import Frame
+from omm_cx.errors import AnalysisError
 from omm_cx.periodic import minimum_image
-from omm_cx.analysis.io import AnalysisError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from omm_cx.analysis.io import AnalysisGroups
+    from omm_cx.analysis.groups import AnalysisGroups
     from omm_cx.analysis.membership import FrameMembership
 
 FAMILIES = ("100", "110", "111")
@@ -105,3 +110,44 @@ class FacetAccumulator:
         arr = list(zip(*self.rows)) if self.rows else [[] for _ in cols]
         return {name: np.asarray(col, dtype=int if name.startswith("n_") else float)
                 for name, col in zip(cols, arr)}
+
+
+class FacetAnalysis(Analysis):
+    """facets.csv (per frame and facet family of the NC's outer layer: cations, in-going
+    cations, rho), facets.png. Needs build.json (the NC crystal's orientation)."""
+
+    name = "facets"
+    needs_nc = True
+    needs_membership = True
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        if ctx.build_info is None:
+            raise CannotRun("needs build.json (the NC crystal's orientation)")
+        try:
+            rotation = rotation_from_build_info(ctx.build_info)
+        except AnalysisError as exc:
+            raise CannotRun(str(exc)) from None
+        self.acc = FacetAccumulator(ctx.groups, rotation, ctx.options.facet_shell_A)
+
+    def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
+        self.acc.add(frame.time_ps, frame.xyz_A, frame.box_A, membership)
+
+    def finish(self) -> AnalysisOutput:
+        tab = self.acc.result()
+        s = {"shell_A": self.acc.shell_A,
+             "rho_last": {f: float(tab[f"rho_{f}"][-1]) for f in FAMILIES},
+             "n_cations_first": {f: int(tab[f"n_cations_{f}"][0]) for f in FAMILIES},
+             "columns": "time_ps; per facet family f of the NC's outer layer: "
+                        "n_cations_f, n_in_going_f, rho_f = n_in_going_f / n_cations_f"}
+        return AnalysisOutput(s, tables={"facets.csv": tab},
+                              figures={"facets.png": lambda: _figure(tab)})
+
+
+def _figure(tab):
+    from omm_cx.analysis.plots import plot_facets
+    from omm_cx.io.figures import new_figure
+
+    fig, (ax,) = new_figure()
+    plot_facets(tab, ax=ax)
+    return fig

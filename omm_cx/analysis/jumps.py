@@ -36,6 +36,10 @@ count, e.g. 5 or 3 at a surface, is reported as "other" and counted in n_other).
 r_a, r_c: mean distance from the post-jump position to the 4 nearest anions / 4 nearest
 other cations in the post-jump frame. Table 3 means per class (intf/shell x octa/tetra);
 r_c/r_a there is the ratio of the class means (it reproduces all four published ratios).
+
+:func:`find_jumps` works on an in-memory trajectory; :class:`JumpAnalysis` is the
+streaming ``jumps`` analysis of the driver (jumps.csv, jumps_summary.json). The criteria
+(:class:`JumpCriteria`) live in :mod:`omm_cx.analysis.options` with the other settings.
 """
 
 from __future__ import annotations
@@ -45,44 +49,20 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.membership import FrameMembership, MembershipCriterion, iter_membership
+from omm_cx.analysis.options import JumpCriteria
+from omm_cx.analysis.trajectory import Frame, frames_of
+from omm_cx.errors import AnalysisError
 from omm_cx.periodic import NeighborSearch, distances, minimum_image
-from omm_cx.analysis.io import AnalysisError
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
-    from omm_cx.analysis.io import AnalysisGroups
-    from omm_cx.analysis.membership import MembershipCriterion
+    from omm_cx.analysis.groups import AnalysisGroups
 
-
-@dataclass(frozen=True)
-class JumpCriteria:
-    """Jump criteria (defaults: 004). Lengths in Å, times in ps."""
-
-    interval_ps: float = 2.0
-    min_displacement_A: float = 2.0
-    max_centre_distance_A: float = 20.0
-    neighbor_cutoff_A: float = 4.5
-    interface_min_neighbors: int = 3  # "larger than 2"
-    neighbors_frame: str = "pre"
-    kick_cutoff_A: float = 3.6
-    core_min_neighbors: int = 3
-    core_radius_A: float | None = None
-    site_cutoff_A: float = 4.1
-    site_classes: tuple = ((6, "octa"), (4, "tetra"))
-    n_nearest: int = 4
-
-    def __post_init__(self):
-        if self.neighbors_frame not in ("pre", "post"):
-            raise AnalysisError(f"neighbors_frame {self.neighbors_frame!r}: use 'pre' or 'post'")
-
-    def site_of(self, n_anions: int) -> str:
-        return dict(self.site_classes).get(int(n_anions), "other")
-
-    def describe(self) -> dict:
-        d = asdict(self)
-        d["site_classes"] = {str(k): v for k, v in self.site_classes}
-        return d
+__all__ = ["JumpCriteria", "Jump", "JUMP_COLUMNS", "JumpDetector", "JumpAnalysis", "find_jumps",
+           "frame_stride_for", "jumps_table", "summarize_jumps", "summarize_runs"]
 
 
 @dataclass
@@ -276,25 +256,50 @@ def frame_stride_for(interval_ps: float, dt_ps: float) -> int:
 
 
 def find_jumps(traj: "md.Trajectory", groups: "AnalysisGroups", criteria: JumpCriteria | None = None,
-               membership: "MembershipCriterion | None" = None, dt_ps: float | None = None,
+               membership: MembershipCriterion | None = None, dt_ps: float | None = None,
                centres_A: np.ndarray | None = None) -> list[Jump]:
     """Jumps in an in-memory mdtraj trajectory. Frame spacing from ``traj.time`` or
     ``dt_ps``; NC centres per frame from the membership framework unless ``centres_A``
     (n_frames, 3) Å is given."""
-    from omm_cx.analysis.io import frames_of
-    from omm_cx.analysis.membership import MembershipCriterion, frame_membership
-
     criteria = criteria or JumpCriteria()
-    frames = list(frames_of(traj, dt_ps))
-    if len(frames) < 2:
+    if traj.n_frames < 2:
         return []
-    dt = frames[1].time_ps - frames[0].time_ps
+    dt = float(dt_ps) if dt_ps is not None else float(traj.time[1] - traj.time[0])
     det = JumpDetector(groups, criteria, frame_stride_for(criteria.interval_ps, dt))
-    crit = (membership or MembershipCriterion()).resolved(frames[0].xyz_A, frames[0].box_A, groups.anions)
-    for k, fr in enumerate(frames):
-        if centres_A is not None:
-            centre = np.asarray(centres_A, float)[k]
-        else:
-            centre = frame_membership(fr.xyz_A, fr.box_A, groups.cations, groups.anions, crit).centre_A
-        det.add(fr.index, fr.time_ps, fr.xyz_A, fr.box_A, centre)
+    if centres_A is not None:
+        centres = np.asarray(centres_A, float)
+        for fr in frames_of(traj, dt_ps):
+            det.add(fr.index, fr.time_ps, fr.xyz_A, fr.box_A, centres[fr.index])
+    else:
+        for fr, m in iter_membership(frames_of(traj, dt_ps), groups, membership):
+            det.add(fr.index, fr.time_ps, fr.xyz_A, fr.box_A, m.centre_A)
     return det.jumps
+
+
+class JumpAnalysis(Analysis):
+    """jumps.csv (one row per jump) and jumps_summary.json (Table 2 counts, Table 3 class
+    means, the criteria); needs frames ``interval_ps`` (2 ps) apart or a divisor of it."""
+
+    name = "jumps"
+    needs_nc = True
+    needs_membership = True
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        crit = ctx.options.jumps
+        try:
+            self.det = JumpDetector(ctx.groups, crit, frame_stride_for(crit.interval_ps, ctx.dt_ps))
+        except AnalysisError as exc:
+            raise CannotRun(str(exc)) from None
+
+    def add(self, frame: Frame, membership: FrameMembership | None) -> None:
+        self.det.add(frame.index, frame.time_ps, frame.xyz_A, frame.box_A, membership.centre_A)
+
+    def finish(self) -> AnalysisOutput:
+        js = summarize_jumps(self.det.jumps)
+        js.update({"n_intervals": self.det.n_intervals, "leaving_species": self.det.leaving_species,
+                   "criteria": self.ctx.options.jumps.describe()})
+        s = {k: js[k] for k in ("n_intf", "n_shell", "n_kick", "n_octa", "n_tetra", "n_other",
+                                "kick_ratio", "n_intervals")}
+        return AnalysisOutput(s, tables={"jumps.csv": self.det.table()},
+                              json={"jumps_summary.json": js})

@@ -24,24 +24,37 @@ is at least one PSL diameter away from the framework and is not counted.
 
 Alternative (``method="radius"``): an ion belongs to the NC when its distance from the
 NC centre is below the current NC radius plus ``radius_margin_A``.
+
+:func:`iter_membership` is the one loop "resolve the criterion on the first frame, then
+membership per frame": the driver and every in-memory function go through it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from omm_cx.periodic import NeighborSearch, cluster_centre, distances
+from omm_cx.analysis.trajectory import Frame, frames_of
 from omm_cx.errors import OmmCxError
+from omm_cx.periodic import NeighborSearch, cluster_centre, distances
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
-    from omm_cx.analysis.io import AnalysisGroups
+
+class IonGroups(Protocol):
+    """What membership needs of the groups (:class:`~omm_cx.analysis.groups.
+    AnalysisGroups` has it): candidate cation and anion indices."""
+
+    @property
+    def cations(self) -> np.ndarray: ...
+
+    @property
+    def anions(self) -> np.ndarray: ...
 
 #: Nearest-neighbour distances above this (Å) are ignored when estimating the
 #: anion-anion nearest distance of the framework (dissolved anions).
@@ -188,30 +201,40 @@ class Membership:
     criterion: MembershipCriterion
 
 
-def iter_membership(frames: Iterable, groups: "AnalysisGroups",
-                    criterion: MembershipCriterion | None = None):
-    """Yield ``(frame, FrameMembership)`` for each :class:`~omm_cx.analysis.io.Frame`;
-    the framework cutoff is resolved on the first frame."""
-    criterion = criterion or MembershipCriterion()
+def resolve_criterion(criterion: MembershipCriterion | None, frame: Frame,
+                      groups: IonGroups) -> MembershipCriterion:
+    """``criterion`` (default :class:`MembershipCriterion`) with the framework cutoff set
+    from ``frame`` when it is not given."""
+    return (criterion or MembershipCriterion()).resolved(frame.xyz_A, frame.box_A, groups.anions)
+
+
+def iter_membership(frames: Iterable[Frame], groups: IonGroups,
+                    criterion: MembershipCriterion | None = None
+                    ) -> Iterator[tuple[Frame, FrameMembership]]:
+    """Yield ``(frame, FrameMembership)`` for each :class:`~omm_cx.analysis.trajectory.
+    Frame`; the framework cutoff is resolved on the first frame when not given.
+
+    The one "resolve the criterion, loop over frames, compute membership" loop: the
+    driver (:mod:`omm_cx.analysis.driver`) and the in-memory functions
+    (:func:`compute_membership`, :func:`~omm_cx.analysis.exchange.compute_exchange`,
+    :func:`~omm_cx.analysis.density.radial_density`,
+    :func:`~omm_cx.analysis.jumps.find_jumps`) all go through it."""
+    cations, anions = groups.cations, groups.anions
     for frame in frames:
-        if criterion.framework_cutoff_A is None:
-            criterion = criterion.resolved(frame.xyz_A, frame.box_A, groups.anions)
-        yield frame, frame_membership(frame.xyz_A, frame.box_A, groups.cations, groups.anions,
-                                      criterion)
+        if criterion is None or criterion.framework_cutoff_A is None:
+            criterion = resolve_criterion(criterion, frame, groups)
+        yield frame, frame_membership(frame.xyz_A, frame.box_A, cations, anions, criterion)
 
 
-def compute_membership(traj: "md.Trajectory", groups: "AnalysisGroups",
+def compute_membership(traj: "md.Trajectory", groups: IonGroups,
                        criterion: MembershipCriterion | None = None,
                        dt_ps: float | None = None) -> Membership:
     """NC membership of every frame of an in-memory trajectory (mdtraj, nm).
 
     Returns a :class:`Membership`; positions are converted to Å internally.
     """
-    from omm_cx.analysis.io import frames_of
-
     n = traj.n_atoms
-    first = next(frames_of(traj[:1], dt_ps))
-    criterion = (criterion or MembershipCriterion()).resolved(first.xyz_A, first.box_A, groups.anions)
+    criterion = resolve_criterion(criterion, next(frames_of(traj[:1], dt_ps)), groups)
     in_nc, fw, centres, radii, times = [], [], [], [], []
     for frame, m in iter_membership(frames_of(traj, dt_ps), groups, criterion):
         in_nc.append(m.mask(n))

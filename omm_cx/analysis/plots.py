@@ -1,5 +1,9 @@
 """Plots of the analysis results. Every function takes ``ax=None`` (a new figure is made
-with pyplot when None) and returns the axes; axes are labelled with units.
+with pyplot when None) and returns the axes; axes are labelled with units. The result
+objects are duck-typed (the result classes of :mod:`omm_cx.analysis.density`,
+:mod:`~omm_cx.analysis.rdf`, :mod:`~omm_cx.analysis.rmsd` and
+:mod:`~omm_cx.analysis.diffusion`), so that the analyses can import this module without
+a cycle.
 
 :func:`new_axes` makes axes on a pyplot-free :class:`matplotlib.figure.Figure` (rendered
 by the Agg canvas when saved), which is what the pipeline uses so that it never touches
@@ -8,17 +12,11 @@ the user's pyplot backend.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.rmsd import MOBILE_THRESHOLD_A
-
-if TYPE_CHECKING:  # pragma: no cover
-    from omm_cx.analysis.density import RadialDensity
-    from omm_cx.analysis.diffusion import ArrheniusFit, DiffusionFit, MSDResult
-    from omm_cx.analysis.rdf import RDFResult
-    from omm_cx.analysis.rmsd import RMSDResult
+from omm_cx.analysis.options import MOBILE_THRESHOLD_A
 
 
 def new_axes(figsize=(5.0, 3.6)):
@@ -91,7 +89,7 @@ def plot_anions(table: Mapping[str, np.ndarray], ax=None, label: str | None = No
     return ax
 
 
-def plot_density(profile: "RadialDensity", labels: Sequence[str], window: int = -1, ax=None,
+def plot_density(profile: Any, labels: Sequence[str], window: int = -1, ax=None,
                  boundary_A: float | None = None):
     """Ion density (ions/nm^3) against distance from the NC centre (Å) for one time
     window (004 Supplementary Fig. 4); an arrow marks the core/shell boundary."""
@@ -110,7 +108,7 @@ def plot_density(profile: "RadialDensity", labels: Sequence[str], window: int = 
     return ax
 
 
-def plot_rdf(result: "RDFResult", labels: Sequence[str] | None = None, ax=None, cn: bool = True):
+def plot_rdf(result: Any, labels: Sequence[str] | None = None, ax=None, cn: bool = True):
     """g(r) of pairs (left axis) and running coordination numbers (dashed, right axis)."""
     ax = _ax(ax)
     labels = list(labels or result.g)
@@ -127,7 +125,7 @@ def plot_rdf(result: "RDFResult", labels: Sequence[str] | None = None, ax=None, 
     return ax
 
 
-def plot_rmsd_map(result: "RMSDResult", ax=None, slab_A: float = 6.0,
+def plot_rmsd_map(result: Any, ax=None, slab_A: float = 6.0,
                   threshold_A: float = MOBILE_THRESHOLD_A, axis: int = 2):
     """RMSD map (000 Fig. S25): atoms of a slab |z| < slab_A/2 through the NC (mean
     positions relative to the NC centroid, Å) coloured by RMSD; red: RMSD > threshold."""
@@ -149,7 +147,7 @@ def plot_rmsd_map(result: "RMSDResult", ax=None, slab_A: float = 6.0,
     return ax
 
 
-def plot_msd(msd: "MSDResult", fit: "DiffusionFit | None" = None, ax=None):
+def plot_msd(msd: Any, fit: Any | None = None, ax=None):
     """MSD (Å^2) against lag (ps) with the Einstein fit 6 D tau + b over its window."""
     ax = _ax(ax)
     ax.plot(msd.lag_ps, msd.msd_A2, lw=1, label="MSD")
@@ -164,7 +162,7 @@ def plot_msd(msd: "MSDResult", fit: "DiffusionFit | None" = None, ax=None):
 
 
 def plot_arrhenius(temperature_K: Sequence[float], D_cm2_per_s: Sequence[float],
-                   D_err: Sequence[float] | None = None, fit: "ArrheniusFit | None" = None, ax=None):
+                   D_err: Sequence[float] | None = None, fit: Any | None = None, ax=None):
     """ln D against 1000/T with the Arrhenius line."""
     ax = _ax(ax)
     T = np.asarray(temperature_K, float)

@@ -22,21 +22,30 @@ coordination numbers must be read from the running coordination number
 
 which counts neighbours directly and does not involve any reference density.
 Distances up to ``r_max_A``, at most half the smallest box width.
+
+:func:`compute_rdf` works on an in-memory trajectory; :class:`RDFAnalysis` is the
+streaming ``rdf`` analysis of the driver (rdf.csv, on at most ``rdf_max_frames`` frames).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from itertools import combinations_with_replacement
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput
+from omm_cx.analysis.density import default_r_max_A
+from omm_cx.analysis.trajectory import Frame, frames_of
 from omm_cx.periodic import NeighborSearch
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
-    from omm_cx.analysis.io import AnalysisGroups
+    from omm_cx.analysis.groups import AnalysisGroups
+    from omm_cx.analysis.membership import FrameMembership
 
 
 @dataclass
@@ -139,8 +148,6 @@ def compute_rdf(traj: "md.Trajectory", groups: "AnalysisGroups | None" = None,
     :meth:`AnalysisGroups.select`), or keys of ``selections`` (label -> indices).
     Every ``stride``-th frame is used. Distances in Å.
     """
-    from omm_cx.analysis.io import frames_of
-
     sel = dict(selections or {})
     for p in pairs:
         for s in p:
@@ -150,3 +157,44 @@ def compute_rdf(traj: "md.Trajectory", groups: "AnalysisGroups | None" = None,
     for fr in frames_of(traj[::stride]):
         acc.add(fr.xyz_A, fr.box_A)
     return acc.result()
+
+
+class RDFAnalysis(Analysis):
+    """rdf.csv (g and running coordination number per pair), rdf.png; on at most
+    ``rdf_max_frames`` frames spread evenly over the run."""
+
+    name = "rdf"
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        opt, groups = ctx.options, ctx.groups
+        pairs = [tuple(p) for p in (opt.rdf_pairs or combinations_with_replacement(groups.species_list, 2))]
+        sel = {s: groups.select(s) for p in pairs for s in p}
+        r_max = opt.rdf_r_max_A if ctx.box_A is None else min(opt.rdf_r_max_A, default_r_max_A(ctx.box_A))
+        self.acc = RDFAccumulator(sel, pairs, r_max, opt.rdf_bin_A)
+        self.every = max(1, math.ceil(ctx.n_frames / max(opt.rdf_max_frames, 1)))
+
+    def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
+        if frame.index % self.every == 0:
+            self.acc.add(frame.xyz_A, frame.box_A)
+
+    def finish(self) -> AnalysisOutput:
+        res = self.acc.result()
+        s = {"pairs": list(res.g), "frames_used": res.n_frames, "every_nth_frame": self.every,
+             "r_max_A": float(res.r_edges_A[-1]), "bin_A": self.ctx.options.rdf_bin_A,
+             "first_peak": {k: dict(zip(("r_A", "cn_at_first_minimum"), res.first_peak(k)))
+                            for k in res.g},
+             "normalisation": "ideal-gas pair count of the actual numbers in each frame's "
+                              "box volume; for a NC in solution the reference is the "
+                              "box-average density, read coordination from cn_*"}
+        return AnalysisOutput(s, tables={"rdf.csv": res.table()},
+                              figures={"rdf.png": lambda: _figure(res)})
+
+
+def _figure(res: RDFResult):
+    from omm_cx.analysis.plots import plot_rdf
+    from omm_cx.io.figures import new_figure
+
+    fig, (ax,) = new_figure(figsize=(6.0, 4.0))
+    plot_rdf(res, ax=ax)
+    return fig

@@ -14,6 +14,9 @@ Unwrapper`). Drift removal (``fit``):
 RMSD_i = sqrt(< |x_i(t) - <x_i>|^2 >_t), in Å. Atoms with RMSD above 0.84 Å are
 "mobile" (000 Fig. S25, drawn red there). Memory is O(n_atoms): sums of positions and
 squared positions are accumulated, relative to the first frame for numerical accuracy.
+
+:func:`per_atom_rmsd` works on an in-memory trajectory; :class:`RMSDAnalysis` is the
+streaming ``rmsd`` analysis of the driver (rmsd.csv, rmsd_map.png).
 """
 
 from __future__ import annotations
@@ -23,14 +26,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.options import MOBILE_THRESHOLD_A
+from omm_cx.analysis.trajectory import Frame, frames_of
+from omm_cx.errors import AnalysisError
 from omm_cx.periodic import Unwrapper, cluster_centre, minimum_image
-from omm_cx.analysis.io import AnalysisError
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
-#: Mobile-atom threshold of 000 Fig. S25, Å.
-MOBILE_THRESHOLD_A = 0.84
+    from omm_cx.analysis.membership import FrameMembership
+
+__all__ = ["MOBILE_THRESHOLD_A", "RMSDResult", "RMSDAccumulator", "RMSDAnalysis",
+           "kabsch_rotation", "mobile_atoms", "per_atom_rmsd"]
 
 
 @dataclass
@@ -121,10 +129,53 @@ def per_atom_rmsd(traj: "md.Trajectory", atoms: np.ndarray | None = None,
                   reference: np.ndarray | None = None, fit: str = "rigid") -> RMSDResult:
     """Per-atom RMSD (Å) of an in-memory mdtraj trajectory (see the module docstring).
     ``atoms`` default: all atoms."""
-    from omm_cx.analysis.io import frames_of
-
     atoms = np.arange(traj.n_atoms) if atoms is None else np.asarray(atoms, int)
     acc = RMSDAccumulator(atoms, reference, fit)
     for fr in frames_of(traj):
         acc.add(fr.xyz_A, fr.box_A)
     return acc.result()
+
+
+class RMSDAnalysis(Analysis):
+    """rmsd.csv (per atom: species, mean position, RMSD, mobile), rmsd_map.png. Atoms:
+    ``rmsd_select``; drift removed by fitting ``rmsd_reference`` (``rmsd_fit``)."""
+
+    name = "rmsd"
+    needs_nc = True
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        super().prepare(ctx)
+        opt = ctx.options
+        atoms, ref = ctx.groups.select(opt.rmsd_select), ctx.groups.select(opt.rmsd_reference)
+        if len(atoms) == 0 or len(ref) == 0:
+            raise CannotRun(f"empty selection {opt.rmsd_select!r} or reference {opt.rmsd_reference!r}")
+        self.acc = RMSDAccumulator(atoms, ref, opt.rmsd_fit)
+
+    def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
+        self.acc.add(frame.xyz_A, frame.box_A)
+
+    def finish(self) -> AnalysisOutput:
+        opt = self.ctx.options
+        res = self.acc.result()
+        mobile = res.mobile(opt.rmsd_threshold_A)
+        sp = self.ctx.groups.species[res.atoms]
+        table = {"atom": res.atoms, "species": sp, "x_A": res.mean_position_A[:, 0],
+                 "y_A": res.mean_position_A[:, 1], "z_A": res.mean_position_A[:, 2],
+                 "rmsd_A": res.rmsd_A, "mobile": mobile}
+        species = list(dict.fromkeys(sp))
+        s = {"selection": opt.rmsd_select, "reference": opt.rmsd_reference, "fit": res.fit,
+             "threshold_A": opt.rmsd_threshold_A, "n_atoms": int(len(res.atoms)),
+             "n_mobile": int(mobile.sum()),
+             "n_mobile_by_species": {x: int(mobile[sp == x].sum()) for x in species},
+             "mean_rmsd_by_species_A": {x: float(res.rmsd_A[sp == x].mean()) for x in species}}
+        return AnalysisOutput(s, tables={"rmsd.csv": table}, figures={
+            "rmsd_map.png": lambda: _figure(res, opt.rmsd_threshold_A)})
+
+
+def _figure(res: RMSDResult, threshold_A: float):
+    from omm_cx.analysis.plots import plot_rmsd_map
+    from omm_cx.io.figures import new_figure
+
+    fig, (ax,) = new_figure(figsize=(5.5, 4.5))
+    plot_rmsd_map(res, ax=ax, threshold_A=threshold_A)
+    return fig

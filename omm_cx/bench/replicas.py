@@ -15,7 +15,6 @@ Worker entry point (internal): ``python -m omm_cx.bench.replicas WORKDIR INDEX``
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -25,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from omm_cx.bench.benchmark import TIMESTEP_PS, md_context, ns_per_day, time_steps
+from omm_cx.bench.timing import TIMESTEP_PS, md_context, ns_per_day, time_steps
+from omm_cx.io.tables import read_json, write_json
 
 #: Seconds a worker may take to build its context and warm up, and to wait for the start.
 STARTUP_TIMEOUT_S = 900.0
@@ -66,9 +66,9 @@ def run_replicas(system, positions_A: np.ndarray, platform_name: str, counts, *,
             rprops = replica_properties(platform_name, props, n)
             run_dir = work / f"n{n}"
             run_dir.mkdir()
-            (run_dir / "job.json").write_text(json.dumps({
+            write_json(run_dir / "job.json", {
                 "platform": platform_name, "properties": rprops, "steps": int(steps),
-                "temperature_K": float(temperature_K)}), encoding="utf-8")
+                "temperature_K": float(temperature_K)})
             per_step = _launch(run_dir, n)
             wall = max(per_step) * steps
             aggregate = n * steps * TIMESTEP_PS * 1e-3 * 86400 / wall
@@ -109,14 +109,14 @@ def _launch(run_dir: Path, n: int) -> list[float]:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    return [json.loads((run_dir / f"result.{i}.json").read_text(encoding="utf-8"))["seconds_per_step"]
+    return [read_json(run_dir / f"result.{i}.json", "replica result")["seconds_per_step"]
             for i in range(n)]
 
 
 def _worker(run_dir: Path, index: int) -> None:
     import openmm as mm
 
-    job = json.loads((run_dir / "job.json").read_text(encoding="utf-8"))
+    job = read_json(run_dir / "job.json", "replica job")
     system = mm.XmlSerializer.deserialize((run_dir.parent / "system.xml").read_text(encoding="utf-8"))
     pos = np.load(run_dir.parent / "positions_A.npy")
     platform = mm.Platform.getPlatformByName(job["platform"])
@@ -131,8 +131,7 @@ def _worker(run_dir: Path, index: int) -> None:
             raise SystemExit("no start signal")
         time.sleep(0.005)
     dt = time_steps(ctx, integ, job["steps"])
-    (run_dir / f"result.{index}.json").write_text(json.dumps({"seconds_per_step": dt}),
-                                                 encoding="utf-8")
+    write_json(run_dir / f"result.{index}.json", {"seconds_per_step": dt})
 
 
 if __name__ == "__main__":

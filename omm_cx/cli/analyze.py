@@ -41,16 +41,16 @@ def _roles(text: str) -> dict[str, str]:
     return out
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``analyze`` on an ``argparse`` subparsers object; returns its parser."""
-    a = subparsers.add_parser(
-        "analyze", help="analyse trajectories: exchange ratio, densities, g(r), jumps, RMSD, MSD",
-        description="Analyse a run directory (structure.pdb, build.json and traj.dcd or "
-        "traj.xtc; outputs in DIR/analysis) or any trajectory with --traj/--top (outputs in "
-        "-o OUT). Several DIRs: each is analysed, and jumps over runs (mean and s.e.m.) and "
-        "the Arrhenius fit of D(T) go to -o OUT. Without build.json the NC and its original "
-        "cations come from the first frame (geometric fallback, stated in summary.json). "
-        "Lengths in Å, times in ps.")
+DESCRIPTION = (
+    "Analyse a run directory (structure.pdb, build.json and traj.dcd or traj.xtc; outputs in "
+    "DIR/analysis) or any trajectory with --traj/--top (outputs in -o OUT). Several DIRs: each "
+    "is analysed, and jumps over runs (mean and s.e.m.) and the Arrhenius fit of D(T) go to "
+    "-o OUT. Without build.json the NC and its original cations come from the first frame "
+    "(geometric fallback, stated in summary.json). Lengths in Å, times in ps.")
+
+
+def add_arguments(a: argparse.ArgumentParser) -> None:
+    """Options of ``omm-cx analyze``."""
     a.add_argument("dirs", nargs="*", metavar="DIR", help="run directories")
     a.add_argument("--traj", metavar="T", help="trajectory file (DCD, XTC, ...; any mdtraj format)")
     a.add_argument("--top", metavar="S.pdb", help="topology for --traj (atom names = species)")
@@ -109,14 +109,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     r.add_argument("--temperatures-K", type=_floats, metavar="T1,T2,...",
                    help="temperature of each DIR for the Arrhenius fit (default: mean of "
                    "DIR/state.csv)")
-    a.set_defaults(func=_cmd_analyze)
-    return a
 
 
 def _options(args):
     from omm_cx.analysis.jumps import JumpCriteria
     from omm_cx.analysis.membership import MembershipCriterion
-    from omm_cx.analysis.pipeline import AnalysisOptions
+    from omm_cx.analysis.options import AnalysisOptions
 
     crit = MembershipCriterion(method=args.membership, cutoff_A=args.cutoff_A,
                                min_anions=args.min_anions, framework_cutoff_A=args.framework_cutoff_A)
@@ -160,12 +158,13 @@ def _report(s: dict) -> None:
     print(f"  outputs in {s['out_dir']}")
 
 
-def _cmd_analyze(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Analyse the run directories or the trajectory and print a summary of each."""
     from pathlib import Path
 
-    from omm_cx.analysis.io import AnalysisError
-    from omm_cx.analysis.pipeline import (analyze_run_dir, analyze_trajectory, combine_runs,
-                                          run_temperature_K)
+    from omm_cx.errors import AnalysisError
+    from omm_cx.analysis.driver import analyze_run_dir, analyze_trajectory
+    from omm_cx.analysis.runs import combine_runs, run_temperature_K
 
     strict = args.what != WHAT
     opts = _options(args)

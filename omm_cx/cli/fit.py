@@ -1,7 +1,8 @@
-"""``omm-cx fit``: relaxed fit of Buckingham parameters (argument parsing only; the
-handler imports the fitting code lazily, so registering the parser imports nothing heavy).
+"""``omm-cx fit``: relaxed fit of Buckingham parameters (argument parsing only; :func:`run`
+imports the fitting code lazily, so registering the parser imports nothing heavy).
 
 Exit codes: 0 done; 2 bad fit file, bad input or a failed fit (message names the cause).
+``python -m omm_cx.cli.fit FIT.yaml -o OUT.yaml`` is ``omm-cx fit FIT.yaml -o OUT.yaml``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ DESCRIPTION = (
 )
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register the ``fit`` subcommand on an argparse subparsers object."""
-    p = subparsers.add_parser("fit", help="fit Buckingham parameters to crystal data "
-                              "(relaxed fitting)", description=DESCRIPTION)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``omm-cx fit``."""
     p.add_argument("fitfile", help="fit file (YAML), e.g. examples/fit-pbcds-omm_cx.yaml")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="parameter file to write (e.g. forcefields/NAME.yaml); required "
@@ -37,72 +36,75 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--max-nfev", type=int, metavar="N",
                    help="override the optimizer's maximum number of evaluations")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    p.add_argument("--json", metavar="FILE", help="also write the provenance/evaluation as JSON")
+    p.add_argument("--json-file", metavar="FILE",
+                   help="also write the provenance/evaluation as JSON to FILE")
+    # --json prints the provenance/evaluation as JSON; the old --json FILE is --json-file FILE
+    p.add_argument("--json", nargs="?", const=True, default=False, metavar="FILE",
+                   help="print the provenance/evaluation as JSON instead of the tables")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
-    p.set_defaults(func=fit_command, command="fit")
-    return p
 
 
-def fit_command(args: argparse.Namespace) -> int:
-    """Handler of ``omm-cx fit``; returns the exit code."""
-    from omm_cx.errors import OmmCxError
-    from omm_cx.fitting import comparison_table, evaluate, load_fit_spec, run_fit
+def _emit_json(args: argparse.Namespace, data: dict) -> None:
+    text = json.dumps(data, indent=2, default=str)
+    if args.json is True:
+        print(text)
+    path = args.json_file or (args.json if isinstance(args.json, str) else None)
+    if path:
+        from omm_cx.io.atomic import atomic_write_text
 
-    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    try:
-        spec = load_fit_spec(args.fitfile)
-        columns = {}
-        if args.evaluate:
-            ev = evaluate(spec, None if args.evaluate == "start" else args.evaluate)
-            columns[args.evaluate] = ev
-            for name in args.compare:
-                columns[name] = evaluate(spec, name)
-            print(comparison_table(spec, columns, markdown=args.markdown))
-            if ev.failures:
-                print("failed phases: " + "; ".join(f"{k}: {v}" for k, v in ev.failures.items()),
-                      file=sys.stderr)
-            if args.json:
-                _write_json(args.json, {"evaluate": args.evaluate, "values": ev.values,
-                                        "residuals": ev.residuals.tolist(), "cost": ev.cost,
-                                        "failures": ev.failures})
-            return 0
-        if not args.output:
-            raise OmmCxError("give -o/--output FILE (or --evaluate FORCEFIELD)")
-        result = run_fit(spec, max_nfev=args.max_nfev, log=log)
-        command = f"omm-cx fit {args.fitfile} -o {args.output}"
-        path = result.write(args.output, fit_file=args.fitfile, command=command)
-        columns = {"start": result.start}
-        for name in args.compare:
-            columns[name] = evaluate(spec, name)
-        columns["fitted"] = result.final
+        atomic_write_text(path, text)
+
+
+def _evaluate(args: argparse.Namespace, spec) -> int:
+    from omm_cx.fitting import comparison_table, evaluate
+
+    ev = evaluate(spec, None if args.evaluate == "start" else args.evaluate)
+    columns = {args.evaluate: ev, **{name: evaluate(spec, name) for name in args.compare}}
+    if args.json is not True:
         print(comparison_table(spec, columns, markdown=args.markdown))
-        print("\nfitted parameters:")
-        for p, v0, v in zip(spec.free, result.start_values, result.values):
-            print(f"  {p.label:12s} {v0:14.6g} -> {v:14.6g}")
-        print(f"optimizer: {result.optimizer['message']} ({result.n_evaluations} evaluations, "
-              f"{result.runtime_s:.1f} s)")
-        print(f"wrote {path}")
-        if args.json:
-            _write_json(args.json, result.provenance(args.fitfile, command))
-        return 0
-    except OmmCxError as exc:
-        print(f"omm-cx fit: error: {exc}", file=sys.stderr)
-        return 2
+    if ev.failures:
+        print("failed phases: " + "; ".join(f"{k}: {v}" for k, v in ev.failures.items()),
+              file=sys.stderr)
+    _emit_json(args, {"evaluate": args.evaluate, "values": ev.values,
+                      "residuals": ev.residuals.tolist(), "cost": ev.cost,
+                      "failures": ev.failures})
+    return 0
 
 
-def _write_json(path: str, data) -> None:
-    from omm_cx.io.atomic import atomic_write_text
+def _fit(args: argparse.Namespace, spec) -> int:
+    from omm_cx.errors import FitError
+    from omm_cx.fitting import comparison_table, evaluate, run_fit
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=str))
+    if not args.output:
+        raise FitError(f"{args.fitfile}: give -o/--output FILE for the fitted parameter file "
+                       f"(or --evaluate FORCEFIELD)")
+    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    result = run_fit(spec, max_nfev=args.max_nfev, log=log)
+    command = f"omm-cx fit {args.fitfile} -o {args.output}"
+    path = result.write(args.output, fit_file=args.fitfile, command=command)
+    out = sys.stderr if args.json is True else sys.stdout
+    columns = {"start": result.start, **{name: evaluate(spec, name) for name in args.compare},
+               "fitted": result.final}
+    print(comparison_table(spec, columns, markdown=args.markdown), file=out)
+    print("\nfitted parameters:", file=out)
+    for p, v0, v in zip(spec.free, result.start_values, result.values):
+        print(f"  {p.label:12s} {v0:14.6g} -> {v:14.6g}", file=out)
+    print(f"optimizer: {result.optimizer['message']} ({result.n_evaluations} evaluations, "
+          f"{result.runtime_s:.1f} s)", file=out)
+    print(f"wrote {path}", file=out)
+    _emit_json(args, result.provenance(args.fitfile, command))
+    return 0
 
 
-def main(argv=None) -> int:
-    """``python -m omm_cx.cli.fit FIT.yaml -o OUT.yaml`` (same as ``omm-cx fit``)."""
-    parser = argparse.ArgumentParser(prog="omm-cx")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["fit", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+def run(args: argparse.Namespace) -> int:
+    """Evaluate (``--evaluate``) or fit, print the comparison table."""
+    from omm_cx.fitting import load_fit_spec
+
+    spec = load_fit_spec(args.fitfile)
+    return _evaluate(args, spec) if args.evaluate else _fit(args, spec)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from omm_cx.cli.main import main
+
+    sys.exit(main(["fit", *sys.argv[1:]]))

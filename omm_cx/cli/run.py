@@ -1,10 +1,10 @@
-"""``omm-cx run`` (and ``python -m omm_cx.simulation``): argument parsing and exit codes.
+"""``omm-cx run`` (and ``python -m omm_cx.simulation``): MD from a run config.
 
-Importing this module does not import OpenMM (the handler imports the runner lazily).
-
-Exit codes: 0 finished; 2 bad config / command line / output folder; 3 simulation failed
-(NaN or explosion; the last good checkpoint is kept); 128 + signal (130 SIGINT, 143
-SIGTERM) stopped by a signal after writing a checkpoint -- continue with --resume.
+Importing this module does not import OpenMM (:func:`run` imports the runner lazily).
+Exit codes (the one policy of :mod:`omm_cx.cli.main`): 0 finished; 2 bad config, command
+line or output folder; 3 simulation failed (NaN or explosion; the last good checkpoint is
+kept); 128 + signal (130 SIGINT, 143 SIGTERM) stopped by a signal after writing a
+checkpoint -- continue with --resume.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-
-from omm_cx.errors import OmmCxError
 
 DESCRIPTION = (
     "Run MD from a YAML run config into the folder DIR: traj.dcd (or .xtc; coordinates as "
@@ -28,10 +26,10 @@ EPILOG = (
 )
 
 
-def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the arguments of the run command to ``p``."""
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``omm-cx run`` (``--out`` still works: argparse accepts the prefix)."""
     p.add_argument("config", help="run config (YAML); see examples/quick.yaml")
-    p.add_argument("-o", "--out", required=True, metavar="DIR", help="run folder")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="run folder")
     p.add_argument("--steps", type=int, metavar="N",
                    help="total steps of the run (overrides steps/length_ns; with --resume it "
                         "may extend a finished run)")
@@ -49,15 +47,6 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress line on stderr (default: only on a terminal)")
     p.add_argument("--quiet", "-q", action="store_true", help="warnings and errors only")
-    p.set_defaults(func=run_command, command="run")
-    return p
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register the ``run`` subcommand on an argparse subparsers object."""
-    p = subparsers.add_parser("run", help="run MD from a config (checkpoints, --resume)",
-                              description=DESCRIPTION, epilog=EPILOG)
-    return configure_parser(p)
 
 
 def _setup_logging(quiet: bool) -> None:
@@ -70,34 +59,20 @@ def _setup_logging(quiet: bool) -> None:
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """Handler of ``omm-cx run``; returns the exit code."""
-    from omm_cx.simulation.errors import (
-        EXIT_FAILED,
-        EXIT_OK,
-        EXIT_USAGE,
-        RunInterrupted,
-        SimulationError,
-    )
+def run(args: argparse.Namespace) -> int:
+    """Run (or continue) the MD; errors are raised for :func:`omm_cx.cli.main.call`."""
+    import signal
+
+    from omm_cx.errors import RunInterrupted
 
     _setup_logging(args.quiet)
     try:
-        from omm_cx.simulation.runner import run
+        from omm_cx.simulation.runner import run as run_md
 
-        run(args.config, args.out, steps=args.steps, platform=args.platform,
-            precision=args.precision, resume=args.resume, overwrite=args.overwrite,
-            progress=args.progress)
-    except RunInterrupted as exc:
-        print(f"omm-cx run: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except SimulationError as exc:
-        print(f"omm-cx run: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except OmmCxError as exc:
-        print(f"omm-cx run: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        run_md(args.config, args.output, steps=args.steps, platform=args.platform,
+               precision=args.precision, resume=args.resume, overwrite=args.overwrite,
+               progress=args.progress)
     except KeyboardInterrupt:
-        print("omm-cx run: stopped by a second signal without a new checkpoint; --resume "
-              "continues from the last one", file=sys.stderr)
-        return 130
-    return EXIT_OK
+        raise RunInterrupted("stopped by a second signal without a new checkpoint; --resume "
+                             "continues from the last one", signal.SIGINT, None) from None
+    return 0

@@ -9,7 +9,13 @@ This module imports only argparse at import time.
 from __future__ import annotations
 
 import argparse
-import sys
+
+DESCRIPTION = (
+    "Powder X-ray pattern I(Q) of the NC in each INPUT (a PDB file, a build directory or a "
+    "run directory, whose frames are averaged) by the Debye scattering equation with "
+    "Waasmaier-Kirfel form factors; the (111), (200) and (220) peaks, I111/I200 and, with "
+    "--conversion, the conversion from the (220) position (002). Writes xrd.csv, xrd.json "
+    "and xrd.png to OUT.")
 
 
 def _slice(text: str) -> slice:
@@ -33,15 +39,8 @@ def _two_floats(text: str) -> tuple[float, float]:
     return a, b
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``xrd`` on an ``argparse`` subparsers object; returns its parser."""
-    x = subparsers.add_parser(
-        "xrd", help="powder X-ray patterns of NCs (Debye equation), peaks and I111/I200",
-        description="Powder X-ray pattern I(Q) of the NC in each INPUT (a PDB file, a build "
-        "directory or a run directory, whose frames are averaged) by the Debye scattering "
-        "equation with Waasmaier-Kirfel form factors; the (111), (200) and (220) peaks, "
-        "I111/I200 and, with --conversion, the conversion from the (220) position (002). "
-        "Writes xrd.csv, xrd.json and xrd.png to OUT.")
+def add_arguments(x: argparse.ArgumentParser) -> None:
+    """Options of ``omm-cx xrd``."""
     x.add_argument("inputs", nargs="+", metavar="INPUT", help="PDB file, build or run directory")
     x.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
     x.add_argument("--q-min", type=float, default=1.0, help="1/Å (default 1.0)")
@@ -59,46 +58,37 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="bulk lattice constants (Å) of parent and product, e.g. 5.94,5.81 for "
                    "PbS -> zb-CdS: report the conversion from the (220) position")
     x.add_argument("--no-plot", action="store_true", help="skip xrd.png")
-    x.set_defaults(func=_run)
-    return x
+    x.add_argument("--json", action="store_true", help="print the summary (xrd.json) as JSON")
 
 
-def _run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _line(s: dict) -> str:
+    line = f"{s['label']}: {s['n_atoms']:.0f} atoms, {s['frames']} frame(s)"
+    pk = s.get("peaks")
+    if pk:
+        line += "; Q (1/Å) " + ", ".join(f"{k} {pk[k]['q_centre_invA']:.4f}"
+                                        for k in ("111", "200", "220") if k in pk)
+        if "I111_over_I200" in pk:
+            line += f"; I111/I200 {pk['I111_over_I200']:.3f}"
+    if "conversion_from_q220" in s:
+        line += f"; X(Q220) {s['conversion_from_q220']:.3f}"
+    return line
 
-    from omm_cx.analysis.xrd.debye import q_grid
-    from omm_cx.analysis.io import AnalysisError
-    from omm_cx.analysis.pipeline import TRAJECTORY_NAMES
-    from omm_cx.analysis.xrd.pipeline import pattern_of_run, pattern_of_structure, write_xrd
 
-    if not 0 < args.q_min < args.q_max or args.dq <= 0:
-        print("omm-cx xrd: error: need 0 < --q-min < --q-max and --dq > 0", file=sys.stderr)
-        return 2
-    q = q_grid(args.q_min, args.q_max, args.dq)
-    patterns = []
-    try:
-        for inp in args.inputs:
-            p = Path(inp)
-            is_run = p.is_dir() and any((p / n).is_file() for n in TRAJECTORY_NAMES)
-            if is_run:
-                patterns.append(pattern_of_run(p, q, frames=args.frames, lattice_a_A=args.a_A,
-                                               form_factors=args.form_factors))
-            else:
-                patterns.append(pattern_of_structure(p, q, lattice_a_A=args.a_A, atoms=args.atoms,
-                                                     form_factors=args.form_factors))
-        summary = write_xrd(patterns, args.output, args.conversion, plot=not args.no_plot)
-    except (AnalysisError, ValueError) as exc:
-        print(f"omm-cx xrd: error: {exc}", file=sys.stderr)
-        return 2
+def run(args: argparse.Namespace) -> int:
+    """Compute the patterns, write xrd.csv/json/png and print the peaks."""
+    from omm_cx.analysis.xrd.pipeline import xrd_of_inputs
+
+    summary = xrd_of_inputs(args.inputs, args.output, q_min_invA=args.q_min,
+                            q_max_invA=args.q_max, dq_invA=args.dq, frames=args.frames,
+                            lattice_a_A=args.a_A, atoms=args.atoms,
+                            form_factors=args.form_factors, conversion_a_A=args.conversion,
+                            plot=not args.no_plot)
+    if args.json:
+        from omm_cx.io.tables import json_text
+
+        print(json_text(summary, indent=2), end="")
+        return 0
     for s in summary["patterns"]:
-        line = f"{s['label']}: {s['n_atoms']:.0f} atoms, {s['frames']} frame(s)"
-        pk = s.get("peaks")
-        if pk:
-            line += "; Q (1/Å) " + ", ".join(f"{k} {pk[k]['q_centre_invA']:.4f}" for k in ("111", "200", "220") if k in pk)
-            if "I111_over_I200" in pk:
-                line += f"; I111/I200 {pk['I111_over_I200']:.3f}"
-        if "conversion_from_q220" in s:
-            line += f"; X(Q220) {s['conversion_from_q220']:.3f}"
-        print(line)
+        print(_line(s))
     print(f"wrote {', '.join(summary['outputs'])} to {args.output}")
     return 0

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from omm_cx import units
-from omm_cx.errors import OmmCxError, SimulationError
+from omm_cx.errors import OmmCxError, SimulationError, StructureError
 from omm_cx.forcefield.openmm_forces import TIGHT_EWALD_TOLERANCE, CoulombSettings, create_system
 from omm_cx.forcefield.params import ForceField
 from omm_cx.io.pdb import Structure
@@ -101,6 +101,7 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
     ``allow_net_charge``: for deliberately charged periodic systems (PME background).
     """
     import openmm as mm
+    import openmm.unit as u
 
     from omm_cx.platforms import get_platform
 
@@ -141,11 +142,12 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
                 mm.LocalEnergyMinimizer.minimize(ctx, tol, 0)
                 target = pos[moving].copy()
                 pos = units.nm_to_angstrom(np.asarray(
-                    ctx.getState(getPositions=True).getPositions(asNumpy=True)._value))
+                    ctx.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(u.nanometer)))
                 if np.abs(pos[moving] - target).max() > 1e-6:
                     raise SimulationError("the minimizer moved the path's atoms although they "
                                           "were made massless (OpenMM behaviour changed?)")
-            e = units.kjmol_to_ev(ctx.getState(getEnergy=True).getPotentialEnergy()._value)
+            e = units.kjmol_to_ev(
+                ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(u.kilojoule_per_mole))
             if not np.isfinite(e):
                 raise SimulationError(f"non-finite energy at path point {m} (fraction {s:.3f}) "
                                       f"of sample {k}: the moving atoms overlap another atom")
@@ -169,3 +171,57 @@ def plot_path(profile: PathProfile, ax=None):
     ax.set_xlabel("distance along the path (Å)")
     ax.set_ylabel("energy relative to the start (eV)")
     return ax
+
+
+def load_path_inputs(source, forcefield: str | None = None) -> tuple[ForceField, Structure, dict]:
+    """What ``omm-cx path`` starts from. ``source``: a PDB file or a build directory
+    (structure.pdb + build.json); the force field is ``forcefield`` or the build record's.
+    Returns (force field, structure, build record or {})."""
+    from pathlib import Path
+
+    from omm_cx.forcefield import load_forcefield
+    from omm_cx.io.pdb import read_pdb
+    from omm_cx.systems.record import read_build_record
+
+    src = Path(source)
+    if not src.exists():
+        raise StructureError(f"structure {str(src)!r} not found (a PDB file or a build "
+                             f"directory); check the path")
+    info = {}
+    if src.is_dir() and (src / "build.json").is_file():
+        info = read_build_record(src / "build.json").to_dict()  # the typed reader, as a dict
+    name = forcefield or info.get("forcefield")
+    if name is None:
+        raise OmmCxError(f"{src}: no build.json to take the force field from; give the force "
+                         f"field (-f FORCEFIELD)")
+    ff = load_forcefield(name)
+    return ff, read_pdb(src / "structure.pdb" if src.is_dir() else src, ff.species), info
+
+
+def allows_net_charge(build_info: Mapping) -> bool:
+    """Whether a build record's charge policy keeps a net charge (a neutralising
+    background), so a path may be computed for a charged system."""
+    return str(build_info.get("charge_policy", "")).startswith("background")
+
+
+def write_path(out_dir, profile: PathProfile, moves: Mapping[int, np.ndarray], *,
+               source: str, forcefield: str) -> dict:
+    """Write path.csv (:meth:`PathProfile.table`), path.json (the summary, with the moves'
+    end points in Å) and path.png into ``out_dir``; returns the summary."""
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    from omm_cx.io.figures import save_figure
+    from omm_cx.io.tables import write_csv, write_json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "path.csv", profile.table())
+    summary = {"structure": str(source), "forcefield": forcefield,
+               "moves": {str(i): np.asarray(v).tolist() for i, v in moves.items()},
+               **profile.summary()}
+    write_json(out / "path.json", summary)
+    ax = plot_path(profile, ax=Figure(figsize=(5, 3.6)).subplots())
+    save_figure(ax.figure, out / "path.png")
+    return summary

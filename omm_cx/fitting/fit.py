@@ -152,8 +152,8 @@ class FitResult:
         for label, v in self.parameters().items():
             comment = ("fitted by omm_cx (see provenance)" if _canon(label) in free_pairs
                        else "fixed (template)")
-            lines.append(f"  {label}: {{A: {_fmt(v['A'])}, rho: {_fmt(v['rho'])}, "
-                         f"C: {_fmt(v['C'])}}}  # {comment}")
+            lines.append(f"  {label}: {{A: {yaml_float(v['A'])}, rho: {yaml_float(v['rho'])}, "
+                         f"C: {yaml_float(v['C'])}}}  # {comment}")
         if "no_short_range" in tpl:
             lines.append("no_short_range: [" + ", ".join(map(str, tpl["no_short_range"])) + "]")
         tail = {}
@@ -174,10 +174,11 @@ class FitResult:
               command: str | None = None) -> Path:
         """Write the fitted parameter file atomically and check that it loads."""
         from omm_cx.io.atomic import atomic_write_text
+        from omm_cx.io.yaml_input import loads_yaml
 
         path = Path(path)
         text = self.document_text(fit_file, command)
-        doc = yaml.safe_load(text)  # must round-trip
+        doc = loads_yaml(text, str(path))  # must round-trip (strict loader, as when read)
         if doc["name"] != self.spec.name:
             raise FitError("internal error: written file does not round-trip")
         atomic_write_text(path, text)
@@ -207,7 +208,7 @@ def _canon(label: str) -> str:
     return pair_label(pair_key(*label.split("-")))
 
 
-def _fmt(v: float) -> str:
+def yaml_float(v: float) -> str:
     """A float as YAML 1.1 (PyYAML) reads it back as a float: with a dot and a signed
     exponent."""
     s = repr(float(v))

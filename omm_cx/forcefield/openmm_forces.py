@@ -214,8 +214,28 @@ def create_forces(
 
     tab = short_range_tables(ff, species, guard=guard)
     cutoff_nm = units.angstrom_to_nm(ff.cutoff_A)
+    nb = _coulomb_force(mm, ff, species, periodic, coulomb, cutoff_nm)
+    encoding = resolve_encoding(encoding, len(tab.species))
     index = {s: i for i, s in enumerate(tab.species)}
+    types = [index[s] for s in species]
+    return [nb, *_short_range_forces(mm, tab, types, periodic=periodic, cutoff_nm=cutoff_nm,
+                                     dispersion_correction=dispersion_correction,
+                                     encoding=encoding)]
 
+
+def resolve_encoding(encoding: str, n_species: int) -> str:
+    """The encoding of the short-range force: ``encoding`` or, for "auto", one-hot up to
+    :data:`ONEHOT_MAX_SPECIES` species and tables beyond. ValueError for an unknown one."""
+    if encoding == "auto":
+        encoding = "onehot" if n_species <= ONEHOT_MAX_SPECIES else "tables"
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding {encoding!r} unknown; use one of {ENCODINGS} or 'auto'")
+    return encoding
+
+
+def _coulomb_force(mm, ff: ForceField, species: Sequence[str], periodic: bool,
+                   coulomb: CoulombSettings, cutoff_nm: float):
+    """The Coulomb ``NonbondedForce``: PME (periodic) or all pairs, charges in e."""
     nb = mm.NonbondedForce()
     nb.setForceGroup(COULOMB_GROUP)
     if periodic:
@@ -230,30 +250,32 @@ def create_forces(
     nb.setUseSwitchingFunction(False)
     for s in species:
         nb.addParticle(ff.charge(s), 1.0, 0.0)
+    return nb
 
-    n = len(tab.species)
-    if encoding == "auto":
-        encoding = "onehot" if n <= ONEHOT_MAX_SPECIES else "tables"
-    if encoding not in ENCODINGS:
-        raise ValueError(f"encoding {encoding!r} unknown; use one of {ENCODINGS} or 'auto'")
+
+def _configure_pair_force(mm, f, name: str, group: int, cutoff_nm: float, periodic: bool):
+    """Name, force group and cutoff of a ``CustomNonbondedForce``; returns ``f``."""
+    f.setName(name)
+    f.setForceGroup(group)
+    if periodic:
+        f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic)
+        f.setCutoffDistance(cutoff_nm)
+    else:
+        # OpenMM requires all nonbonded forces to agree on using a cutoff: with
+        # Coulomb over all pairs, the short-range terms run over all pairs too (as 000
+        # did for its dumbbells in vacuum)
+        f.setNonbondedMethod(mm.CustomNonbondedForce.NoCutoff)
+    f.setUseSwitchingFunction(False)
+    return f
+
+
+def _short_range_forces(mm, tab: ShortRangeTables, types: list[int], *, periodic: bool,
+                        cutoff_nm: float, dispersion_correction: bool, encoding: str) -> list:
+    """The short-range ``CustomNonbondedForce`` and, when the force field has walls and the
+    system is periodic, the separate guard force (without a box the guard is folded into
+    the short-range force)."""
     kj = units.KJ_PER_MOL_PER_EV
     nm = units.NM_PER_ANGSTROM
-    types = [index[s] for s in species]
-
-    def setup(f, name: str, group: int, cutoff: float):
-        f.setName(name)
-        f.setForceGroup(group)
-        if periodic:
-            f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic)
-            f.setCutoffDistance(cutoff)
-        else:
-            # OpenMM requires all nonbonded forces to agree on using a cutoff: with
-            # Coulomb over all pairs, the short-range terms run over all pairs too (as 000
-            # did for its dumbbells in vacuum)
-            f.setNonbondedMethod(mm.CustomNonbondedForce.NoCutoff)
-        f.setUseSwitchingFunction(False)
-        return f
-
     values = {"A": tab.A_eV * kj, "Irho": 1.0 / (tab.rho_A * nm),
               "B": tab.B_eVA12 * kj * nm**12, "C": tab.C_eVA6 * kj * nm**6}
     guard_values = {"D": tab.D_eV * kj, "Rw": tab.r_wall_A * nm}
@@ -262,15 +284,16 @@ def create_forces(
         # no cutoff: a separate guard force would loop over all pairs again; fold it in
         expression = _join_expressions(expression, GUARD_EXPRESSION)
         values.update(guard_values)
-    sr = setup(_pair_value_force(mm, expression, values, types, encoding),
-               "ShortRange", SHORT_RANGE_GROUP, cutoff_nm)
+    sr = _configure_pair_force(mm, _pair_value_force(mm, expression, values, types, encoding),
+                               "ShortRange", SHORT_RANGE_GROUP, cutoff_nm, periodic)
     sr.setUseLongRangeCorrection(bool(dispersion_correction and periodic))
-    forces = [nb, sr]
+    forces = [sr]
     if tab.walls and periodic:
         r_guard = max(w.r_wall_A for w in tab.walls.values()) + GUARD_CUTOFF_MARGIN_A
         # the guard acts on few pairs (< 2 Å): table lookups cost nothing there
-        forces.append(setup(_pair_value_force(mm, GUARD_EXPRESSION, guard_values, types, "tables"),
-                            "CatastropheGuard", GUARD_GROUP, units.angstrom_to_nm(r_guard)))
+        guard_force = _pair_value_force(mm, GUARD_EXPRESSION, guard_values, types, "tables")
+        forces.append(_configure_pair_force(mm, guard_force, "CatastropheGuard", GUARD_GROUP,
+                                            units.angstrom_to_nm(r_guard), periodic))
     return forces
 
 

@@ -47,20 +47,101 @@ def _match_species(name: str, known: Sequence[str]) -> str | None:
     return None
 
 
+#: PDB record names read_pdb accepts; ATOM/HETATM and CRYST1 are used, the others skipped.
+KNOWN_RECORDS = frozenset(
+    "ATOM HETATM CRYST1 END ENDMDL MODEL TER REMARK HEADER TITLE COMPND SOURCE KEYWDS EXPDTA "
+    "AUTHOR REVDAT JRNL CONECT MASTER SCALE1 SCALE2 SCALE3 ORIGX1 ORIGX2 ORIGX3 ANISOU "
+    "SEQRES HET HETNAM HETSYN FORMUL HELIX SHEET LINK SSBOND CISPEP SITE MODRES DBREF "
+    "SEQADV NUMMDL MDLTYP SPLIT CAVEAT OBSLTE SPRSDE SIGATM SIGUIJ TURN HYDBND SLTBRG "
+    "FTNOTE USER TVECT".split())
+
+_FIX = "fix or regenerate the file (omm_cx writes PDBs with write_pdb)"
+
+
+def _numbers(line: str, fields: Sequence[tuple[int, int]]) -> list[float] | None:
+    try:
+        return [float(line[a:b]) for a, b in fields]
+    except ValueError:
+        return None
+
+
+def _check_atom_line(path: Path, lineno: int, line: str, atom: int) -> None:
+    """Raise StructureError when an ATOM/HETATM line lacks finite x, y, z (columns 31-54)."""
+    name = line[12:16].strip() or "?"
+    where = f"{path}: line {lineno} (atom {atom}, name {name!r})"
+    if len(line.rstrip()) < 54:
+        raise StructureError(f"{where}: the atom record is cut short ({len(line.rstrip())} of at "
+                             f"least 54 columns: a truncated file?); {_FIX}")
+    xyz = _numbers(line, ((30, 38), (38, 46), (46, 54)))
+    if xyz is None:
+        raise StructureError(f"{where}: coordinates {line[30:54].strip()!r} (columns 31-54) are "
+                             f"not three numbers; {_FIX}")
+    bad = [f"{axis} = {v}" for axis, v in zip("xyz", xyz) if not np.isfinite(v)]
+    if bad:
+        raise StructureError(f"{where}: non-finite coordinate {', '.join(bad)} (a diverged run?); "
+                             f"{_FIX} or use the last good frame")
+
+
+def _check_cryst1(path: Path, lineno: int, line: str) -> None:
+    cell = _numbers(line, ((6, 15), (15, 24), (24, 33), (33, 40), (40, 47), (47, 54)))
+    if cell is None or not all(np.isfinite(cell)) or min(cell) <= 0:
+        raise StructureError(f"{path}: line {lineno}: CRYST1 {line[6:54].strip()!r} is not a "
+                             f"box (a, b, c > 0 in Å and three angles in degrees, columns "
+                             f"7-54); {_FIX}")
+
+
+def check_pdb_text(path: str | os.PathLike) -> int:
+    """Check a PDB file's records before parsing: every record name known
+    (:data:`KNOWN_RECORDS`), every ATOM/HETATM line with finite numeric x, y, z, CRYST1
+    a box; returns the number of atoms (of the first model). Raises StructureError naming
+    the file, the line number and the atom, with the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StructureError(f"{path}: byte {exc.start} is not text; a PDB file is plain text "
+                             f"(is this a binary file or another format?)") from None
+    atoms, first_model_atoms, model_ended = 0, None, False
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = line[:6].strip().upper()
+        if record not in KNOWN_RECORDS:
+            raise StructureError(f"{path}: line {lineno}: unknown record {line[:6].strip()!r} "
+                                 f"(not a PDB record name in columns 1-6); {_FIX}")
+        if record in ("ATOM", "HETATM"):
+            atoms = 1 if model_ended else atoms + 1
+            model_ended = False
+            _check_atom_line(path, lineno, line, atoms)
+        elif record == "CRYST1":
+            _check_cryst1(path, lineno, line)
+        elif record == "ENDMDL":
+            first_model_atoms = atoms if first_model_atoms is None else first_model_atoms
+            model_ended = True
+    n = atoms if first_model_atoms is None else first_model_atoms
+    if n == 0:
+        raise StructureError(f"{path}: no ATOM/HETATM records (an empty or truncated file?); "
+                             f"{_FIX}")
+    return n
+
+
 def read_pdb(path: str | os.PathLike, known_species: Iterable[str]) -> Structure:
     """Read a PDB; species from atom names (case-insensitive match with ``known_species``),
-    box from CRYST1 (None when absent)."""
+    box from CRYST1 (None when absent). The records are checked first
+    (:func:`check_pdb_text`): a bad file is a StructureError naming the line and atom."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a directory, not a PDB file" if path.is_dir() else "not found"
+        raise StructureError(f"structure file {str(path)!r} {what}; check the path")
+    check_pdb_text(path)
     import openmm
     import openmm.app as app
 
-    path = Path(path)
-    if not path.is_file():
-        raise StructureError(f"structure file {str(path)!r} not found")
     known = list(known_species)
     try:
         pdb = app.PDBFile(str(path))
     except Exception as exc:  # OpenMM raises plain Exceptions for bad files
-        raise StructureError(f"{path}: cannot read PDB: {exc}") from None
+        raise StructureError(f"{path}: cannot read PDB: {exc}; {_FIX}") from None
     species = []
     for atom in pdb.topology.atoms():
         s = _match_species(atom.name.strip(), known)
@@ -108,34 +189,19 @@ def write_pdb(path: str | os.PathLike, structure: Structure) -> None:
 
 def closest_pair(positions_A: np.ndarray, box_A: np.ndarray | None, within_A: float):
     """(i, j, distance in Å) of the closest pair closer than ``within_A`` (minimum image
-    where periodic), or None."""
-    from scipy.spatial import cKDTree
+    where periodic; triclinic boxes too), or None."""
+    from omm_cx.periodic import NeighborSearch
 
     pos = np.asarray(positions_A, dtype=float)
-    n = len(pos)
-    if n < 2:
+    if len(pos) < 2:
         return None
-    if box_A is None:
-        tree, images, ids = cKDTree(pos), pos, np.arange(n)
-    else:
-        h = np.asarray(box_A, dtype=float)
-        frac = np.linalg.solve(h.T, pos.T).T
-        wrapped = (frac - np.floor(frac)) @ h
-        shifts = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)]) @ h
-        images = (wrapped[None, :, :] + shifts[:, None, :]).reshape(-1, 3)
-        ids = np.tile(np.arange(n), len(shifts))
-        tree = cKDTree(images)
-        pos = wrapped
-    best = None
-    for i, js in enumerate(tree.query_ball_point(pos, within_A)):
-        for k in js:
-            j = ids[k]
-            if j == i:
-                continue
-            d = float(np.linalg.norm(images[k] - pos[i]))
-            if best is None or d < best[2]:
-                best = (min(i, j), max(i, j), d)
-    return best
+    i, j, d = NeighborSearch(pos, box_A).pair_distances(pos, within_A)
+    keep = i < j  # each pair once, no atom with itself
+    if not keep.any():
+        return None
+    i, j, d = i[keep], j[keep], d[keep]
+    k = np.lexsort((j, i, d))[0]  # the closest; ties: lowest indices
+    return int(i[k]), int(j[k]), float(d[k])
 
 
 def check_no_overlaps(structure: Structure, min_distance_A: float = OVERLAP_ANGSTROM) -> None:

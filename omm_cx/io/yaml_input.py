@@ -1,114 +1,130 @@
-"""Small helpers to read YAML mappings with errors that name the key.
+"""The one strict YAML loader of omm_cx: every YAML input is read through it.
 
-    sec = Section(doc, "recipe.yaml: nanocrystal")
-    d = sec.number("diameter_nm", minimum=0, strict=True)
-    sec.finish()   # raises for keys that were never read (unknown keys)
+    doc = load_yaml("systems/pbse-nc-cd-psl.yaml", "recipe")
+
+It refuses (with :class:`ConfigError`, naming the file):
+
+- a key given twice in any mapping, at any depth (PyYAML keeps the last one silently):
+  ``x.yaml: key 'temperature_K' is given twice (lines 4 and 9); keep one``; a nested
+  key is named with its path, ``(pairs.Zn-S, lines 9 and 10)``;
+- an empty file, a file whose top level is not a mapping, malformed YAML (with the line).
+
+Numbers in exponent form without a dot or sign (``1e7``, ``2.64e9``) are numbers, as in
+YAML 1.2 (PyYAML's YAML 1.1 would read them as text).
 """
 
 from __future__ import annotations
 
-import math
+import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from omm_cx.errors import OmmCxError
+from omm_cx.errors import ConfigError
+
+__all__ = ["ConfigError", "StrictLoader", "load_yaml", "loads_yaml"]
 
 
-class ConfigError(OmmCxError, ValueError):
-    """An invalid recipe or run configuration; the message names the file and key."""
+#: YAML 1.2 floats that YAML 1.1 reads as text: 1e7, 2.64e9, 1.0e-3 (no dot or no sign).
+_FLOAT_12 = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
-_MISSING = object()
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys at any depth (see module doc)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._key_paths: dict[int, str] = {}  # id(mapping node) -> its key path
+
+    def construct_document(self, node):
+        self._key_paths = _key_paths(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self._check_duplicates(node)
+        return super().construct_mapping(node, deep=deep)
+
+    def _check_duplicates(self, node: yaml.MappingNode) -> None:
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<' merges: explicit keys may override merged ones
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # PyYAML reports unhashable keys itself
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                parent = self._key_paths.get(id(node), "")
+                path = f"{parent}.{key}" if parent else str(key)
+                where = f"{path}, " if parent else ""
+                raise ConfigError(
+                    f"{self.name}: key {key!r} is given twice ({where}lines "
+                    f"{first_line[key]} and {line}); keep one"
+                )
+            first_line[key] = line
+
+
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12,
+                                   list("-+0123456789."))
+
+
+def _key_paths(root) -> dict[int, str]:
+    """Dotted key path of every mapping node below ``root`` (``targets[0].source``)."""
+    paths: dict[int, str] = {}
+    stack = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            paths[id(node)] = path
+            for k, v in node.value:
+                label = k.value if isinstance(k, yaml.ScalarNode) else "?"
+                stack.append((v, f"{path}.{label}" if path else str(label)))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                stack.append((v, f"{path}[{i}]"))
+    return paths
+
+
+def loads_yaml(text: str, name: str = "<text>") -> dict:
+    """Parse YAML text with the strict loader; ``name`` is the file named in errors.
+
+    Raises :class:`ConfigError` for duplicate keys, malformed YAML, an empty document or
+    a top level that is not a mapping.
+    """
+    loader = StrictLoader(text)
+    loader.name = name
+    try:
+        doc = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "malformed"
+        raise ConfigError(f"{name}: not valid YAML{line}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if doc is None:
+        raise ConfigError(f"{name}: the file is empty; expected a mapping of keys")
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{name}: expected a mapping (key: value) at the top level, got "
+                          f"{type(doc).__name__}")
+    return doc
 
 
 def load_yaml(path: str | Path, what: str = "file") -> dict:
-    """Load a YAML mapping; raise :class:`ConfigError` naming the file when it is not one."""
+    """Load a YAML mapping from a file with the strict loader (see :func:`loads_yaml`).
+
+    ``what`` names the kind of file in the not-found message (``recipe``, ``run config``).
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{what} {str(path)!r} not found")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return doc
-
-
-class Section:
-    """A mapping being read; remembers which keys were used."""
-
-    def __init__(self, doc: Any, where: str):
-        if doc is None:
-            doc = {}
-        if not isinstance(doc, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {type(doc).__name__}")
-        self.doc, self.where, self.used = doc, where, set()
-
-    def has(self, key: str) -> bool:
-        return key in self.doc
-
-    def raw(self, key: str, default=_MISSING):
-        self.used.add(key)
-        if key not in self.doc:
-            if default is _MISSING:
-                raise ConfigError(f"{self.where}: required key {key!r} is missing")
-            return default
-        return self.doc[key]
-
-    def section(self, key: str, default=_MISSING) -> "Section":
-        return Section(self.raw(key, {} if default is _MISSING else default), f"{self.where}.{key}")
-
-    def string(self, key: str, default=_MISSING, choices=None) -> str | None:
-        v = self.raw(key, default)
-        if v is None and default is None:
-            return None
-        if not isinstance(v, str):
-            raise ConfigError(f"{self.where}.{key}: expected text, got {v!r}")
-        if choices is not None and v not in choices:
-            raise ConfigError(f"{self.where}.{key}: {v!r} is not one of {', '.join(map(str, choices))}")
-        return v
-
-    def number(self, key: str, default=_MISSING, *, minimum=None, maximum=None,
-               strict: bool = False, integer: bool = False):
-        v = self.raw(key, default)
-        if v is None and default is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ConfigError(f"{self.where}.{key}: expected a number, got {v!r}")
-        if integer and not float(v).is_integer():
-            raise ConfigError(f"{self.where}.{key}: expected a whole number, got {v!r}")
-        if not math.isfinite(float(v)):
-            raise ConfigError(f"{self.where}.{key}: {v!r} is not finite")
-        if minimum is not None and (v < minimum or (strict and v == minimum)):
-            raise ConfigError(f"{self.where}.{key}: {v!r} is impossible, must be "
-                              f"{'>' if strict else '>='} {minimum}")
-        if maximum is not None and v > maximum:
-            raise ConfigError(f"{self.where}.{key}: {v!r} is too large, must be <= {maximum}")
-        return int(v) if integer else float(v)
-
-    def vector(self, key: str, default=_MISSING, length: int = 3) -> list[float] | None:
-        v = self.raw(key, default)
-        if v is None and default is None:
-            return None
-        if (not isinstance(v, (list, tuple)) or len(v) != length
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
-            raise ConfigError(f"{self.where}.{key}: expected a list of {length} numbers, got {v!r}")
-        return [float(x) for x in v]
-
-    def boolean(self, key: str, default=_MISSING) -> bool:
-        v = self.raw(key, default)
-        if not isinstance(v, bool):
-            raise ConfigError(f"{self.where}.{key}: expected true or false, got {v!r}")
-        return v
-
-    def finish(self) -> None:
-        """Raise for keys that were never read: they are unknown here."""
-        unknown = sorted(set(self.doc) - self.used)
-        if unknown:
-            raise ConfigError(
-                f"{self.where}: unknown key {unknown[0]!r}; known keys: "
-                f"{', '.join(sorted(self.used))}"
-            )
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+    return loads_yaml(text, str(path))

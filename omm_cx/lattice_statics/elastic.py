@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from omm_cx import units
+from omm_cx.errors import UnstableStructureError
 from omm_cx.lattice_statics.finite_diff import gradient_hessian
 from omm_cx.lattice_statics.lattice_sums import LatticeSum
 
@@ -31,16 +32,6 @@ INDEPENDENT_CIJ = {
     "cubic": ("c11", "c12", "c44"),
     "hexagonal": ("c11", "c12", "c13", "c33", "c44", "c66"),
 }
-
-
-class UnstableStructureError(ValueError):
-    """The structure is a saddle point with respect to its internal coordinates (the
-    force-constant matrix W_xx has negative eigenvalues), so relaxed-ion elastic
-    constants are undefined. ``eigenvalues`` holds W_xx's eigenvalues (eV/Å^2)."""
-
-    def __init__(self, message: str, eigenvalues: np.ndarray):
-        super().__init__(message)
-        self.eigenvalues = eigenvalues
 
 
 def strain_tensor(voigt) -> np.ndarray:

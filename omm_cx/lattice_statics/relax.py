@@ -19,6 +19,7 @@ from scipy.optimize import minimize
 
 from omm_cx import units
 from omm_cx.crystals import CrystalCell, CrystalStructure, Phase
+from omm_cx.errors import RelaxationError
 from omm_cx.forcefield.params import ForceField
 from omm_cx.lattice_statics.finite_diff import gradient_hessian
 from omm_cx.lattice_statics.lattice_sums import LatticeSum
@@ -32,11 +33,9 @@ _MAX_CHANGE = 0.3
 #: requested, and accepted as converged (position error ~ gradient / 100 eV).
 _GTOL = 1e-8
 _GTOL_ACCEPT = 1e-5
-
-
-class RelaxationError(ValueError):
-    """The relaxation left the allowed range of parameters (the structure has no
-    minimum nearby, e.g. under tension beyond its stability limit)."""
+#: What a failed relaxation means and its fix (the end of RelaxationError's message).
+_NO_MINIMUM = ("no minimum nearby: check the force field's pair parameters or give the "
+               "lattice constants")
 
 
 @dataclass
@@ -119,7 +118,7 @@ def relax_structure(ff: ForceField, structure: CrystalStructure, species: Mappin
             raise RelaxationError(
                 f"{structure.name} ({', '.join(species.values())}) at {pressure_GPa} GPa: "
                 f"relaxation moved {dict(zip(names, np.round(x, 3).tolist()))} (relative a, c; "
-                f"absolute u) from the start {p0}, beyond {_MAX_CHANGE}; no minimum nearby")
+                f"absolute u) from the start {p0}, beyond {_MAX_CHANGE}; {_NO_MINIMUM}")
         return dict(zip(names, np.where(is_u, ref + x, ref * (1.0 + x)).tolist()))
 
     cell0 = _cell(structure, species, p0)

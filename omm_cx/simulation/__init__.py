@@ -6,10 +6,13 @@
 
 Command line: ``omm-cx run CONFIG -o DIR [--steps N] [--platform NAME] [--resume]``, or
 ``python -m omm_cx.simulation CONFIG -o DIR ...``. Modules: :mod:`.config` (the YAML
-keys), :mod:`.runner` (the run), :mod:`.rundir` (the output folder), :mod:`.outputs`
-(roll-back of trajectory/CSV on resume), :mod:`.checkpoint`, :mod:`.health` (NaN and
-explosion checks), :mod:`.reporters`, :mod:`.signals`, :mod:`.engine` (OpenMM objects),
-:mod:`.source` (the simulated system), :mod:`.cli`.
+keys), :mod:`.choices` (ensemble, status, ... as string enums), :mod:`.runner` (the run),
+:mod:`.resume` (fresh start, resume or nothing to do), :mod:`.start` (minimization and the
+new run record), :mod:`.record` (run.json, typed: :class:`RunRecord`), :mod:`.rundir` (the
+output folder), :mod:`.outputs` (roll-back of trajectory/CSV on resume),
+:mod:`.checkpoint`, :mod:`.health` (NaN and explosion checks), :mod:`.reporters`,
+:mod:`.signals`, :mod:`.engine` (OpenMM objects), :mod:`.source` (the simulated system),
+:mod:`.provenance` (versions, host).
 
 Importing this package does not import OpenMM.
 """

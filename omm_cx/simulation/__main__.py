@@ -1,18 +1,17 @@
-"""``python -m omm_cx.simulation CONFIG -o DIR [--steps N] [--platform NAME] [--resume]``."""
+"""``python -m omm_cx.simulation CONFIG -o DIR [--steps N] [--platform NAME] [--resume]``:
+``omm-cx run`` under another name (same options, messages and exit codes)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import Sequence
 
-from omm_cx.cli.run import DESCRIPTION, EPILOG, configure_parser
+from omm_cx.cli.main import call, command_parser
 
 
-def main(argv=None) -> int:
-    parser = configure_parser(argparse.ArgumentParser(
-        prog="python -m omm_cx.simulation", description=DESCRIPTION, epilog=EPILOG))
-    args = parser.parse_args(argv)
-    return args.func(args)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` as ``omm-cx run`` does and run it; returns the exit code."""
+    return call(command_parser("run", prog="python -m omm_cx.simulation").parse_args(argv))
 
 
 if __name__ == "__main__":

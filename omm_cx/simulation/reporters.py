@@ -1,40 +1,106 @@
-"""Reporters of a run: OpenMM's own for the files, one small one for the progress line.
+"""Reporters of a run: the trajectory and state.csv (files opened and closed here), and
+the progress line.
 
-* trajectory: ``DCDReporter`` / ``XTCReporter`` with ``enforcePeriodicBox=False``: the
-  coordinates are written as integrated (unwrapped), so a nanocrystal that starts whole
-  stays whole and every ion's path is continuous (no jumps by a box length), which is what
-  displacement, jump and diffusion analyses need. OpenMM's wrapping would wrap every ion
-  separately (each ion is its own molecule) and cut the nanocrystal at the box faces. An
-  analysis that wants wrapped or NC-centred frames applies the periodic images itself.
+* trajectory: :class:`TrajectoryReporter`, OpenMM's ``DCDFile`` / ``XTCFile`` with the
+  coordinates written as integrated (unwrapped, like ``DCDReporter(...,
+  enforcePeriodicBox=False)``), so a nanocrystal that starts whole stays whole and every
+  ion's path is continuous (no jumps by a box length), which is what displacement, jump
+  and diffusion analyses need. OpenMM's wrapping would wrap every ion separately (each
+  ion is its own molecule) and cut the nanocrystal at the box faces. An analysis that
+  wants wrapped or NC-centred frames applies the periodic images itself.
 * state: ``StateDataReporter`` (step, time, energies in kJ/mol, temperature, volume,
-  density, speed in ns/day), comma separated, header line starting with ``#``.
+  density, speed in ns/day), comma separated, header line starting with ``#``, writing to
+  a file this module opens.
 * progress: :class:`ProgressReporter`, one self-overwriting line on stderr, only when
   stderr is a terminal.
+
+:class:`FileReporters` holds the two file reporters of a segment and closes their files.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 from omm_cx import units
 
 
-def trajectory_reporter(path, fmt: str, interval_steps: int, append: bool):
-    import openmm.app as app
+class TrajectoryReporter:
+    """Frames every ``interval_steps`` to a DCD or XTC file, coordinates as integrated.
 
-    cls = app.DCDReporter if fmt == "dcd" else app.XTCReporter
-    return cls(str(path), interval_steps, append=append, enforcePeriodicBox=False)
+    Follows OpenMM's reporter protocol; the DCD file handle is opened here and closed by
+    :meth:`close` (XTC files are opened and closed by OpenMM on every frame). The first
+    frame of a new file is at step ``interval_steps``; ``append`` continues a file.
+    """
+
+    def __init__(self, path: str | os.PathLike, fmt: str, interval_steps: int, append: bool):
+        self.path = Path(path)
+        self.fmt = str(fmt)
+        self.interval = int(interval_steps)
+        self.append = bool(append)
+        self.writer = None  # openmm.app.DCDFile / XTCFile, made at the first frame
+        self.file = None
+        if self.fmt == "dcd":
+            self.file = open(self.path, "r+b" if self.append else "wb")
+        elif not self.append:
+            open(self.path, "wb").close()
+
+    def describeNextReport(self, simulation):
+        steps = self.interval - simulation.currentStep % self.interval
+        return {"steps": steps, "periodic": False, "include": ["positions"]}
+
+    def report(self, simulation, state) -> None:
+        import openmm.app as app
+
+        if self.writer is None:
+            dt = simulation.integrator.getStepSize()
+            if self.file is not None:
+                self.writer = app.DCDFile(self.file, simulation.topology, dt, self.interval,
+                                          self.interval, self.append)
+            else:
+                self.writer = app.XTCFile(str(self.path), simulation.topology, dt, self.interval,
+                                          self.interval, self.append)
+        self.writer.writeModel(state.getPositions(asNumpy=True),
+                               periodicBoxVectors=state.getPeriodicBoxVectors())
+
+    def close(self) -> None:
+        if self.file is not None and not self.file.closed:
+            self.file.close()
 
 
-def state_reporter(path, interval_steps: int, append: bool):
+def state_reporter(stream, interval_steps: int, append: bool):
+    """OpenMM ``StateDataReporter`` writing to the open text ``stream`` (header unless
+    ``append``)."""
     import openmm.app as app
 
     return app.StateDataReporter(
-        str(path), interval_steps, step=True, time=True, potentialEnergy=True,
+        stream, interval_steps, step=True, time=True, potentialEnergy=True,
         kineticEnergy=True, totalEnergy=True, temperature=True, volume=True, density=True,
         speed=True, append=append,
     )
+
+
+class FileReporters:
+    """The trajectory and state.csv reporters of one segment of a run; :meth:`close`
+    closes the files they write."""
+
+    def __init__(self, trajectory: str | os.PathLike, fmt: str, trajectory_steps: int,
+                 state_csv: str | os.PathLike, state_steps: int, append_trajectory: bool,
+                 append_state: bool):
+        self.trajectory = TrajectoryReporter(trajectory, fmt, trajectory_steps, append_trajectory)
+        self.state_file = open(state_csv, "a" if append_state else "w", encoding="utf-8")
+        self.state = state_reporter(self.state_file, state_steps, append_state)
+
+    @property
+    def reporters(self) -> list:
+        return [self.trajectory, self.state]
+
+    def close(self) -> None:
+        self.trajectory.close()
+        if not self.state_file.closed:
+            self.state_file.close()
 
 
 def format_duration(seconds: float) -> str:

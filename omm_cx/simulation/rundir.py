@@ -18,13 +18,14 @@ A folder is *empty* (none of these), *finished* (run.json says so) or *unfinishe
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
 
-from omm_cx.io.atomic import atomic_write_text
+from omm_cx.errors import RunDirError
 from omm_cx.simulation.checkpoint import CHECKPOINT_FILE, STATE_FILE
+from omm_cx.simulation.choices import RunStatus
+from omm_cx.simulation.record import RUN_JSON_FORMAT, RunRecord, read_run_record, write_run_record
 
 RUN_JSON = "run.json"
 BUILD_DIR = "build"
@@ -32,8 +33,9 @@ START_PDB = "start.pdb"
 STATE_CSV = "state.csv"
 FINAL_PDB = "final.pdb"
 TRAJECTORY = {"dcd": "traj.dcd", "xtc": "traj.xtc"}
-#: Version of the run.json layout.
-RUN_JSON_FORMAT = 1
+__all__ = ["RUN_JSON", "RUN_JSON_FORMAT", "BUILD_DIR", "START_PDB", "STATE_CSV", "FINAL_PDB",
+           "TRAJECTORY", "present_files", "read_record", "write_record", "folder_state",
+           "clean"]
 
 _FILES = (RUN_JSON, START_PDB, STATE_CSV, FINAL_PDB, CHECKPOINT_FILE, STATE_FILE,
           *TRAJECTORY.values())
@@ -48,25 +50,29 @@ def present_files(out_dir: str | os.PathLike) -> list[str]:
     return found
 
 
-def read_record(out_dir: str | os.PathLike) -> dict | None:
-    """run.json as a dict, or None when absent or unreadable."""
+def read_record(out_dir: str | os.PathLike) -> RunRecord | None:
+    """The run.json of ``out_dir`` (:class:`RunRecord`), None when there is none; a
+    truncated or malformed one raises :class:`RunDirError` naming it and the fix."""
     path = Path(out_dir) / RUN_JSON
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    if not path.is_file():
         return None
+    return read_run_record(path)
 
 
-def write_record(out_dir: str | os.PathLike, record: dict) -> None:
-    atomic_write_text(Path(out_dir) / RUN_JSON, json.dumps(record, indent=1, default=str) + "\n")
+def write_record(out_dir: str | os.PathLike, record: RunRecord) -> None:
+    """Write run.json atomically."""
+    write_run_record(Path(out_dir) / RUN_JSON, record)
 
 
 def folder_state(out_dir: str | os.PathLike) -> str:
-    """'empty', 'finished' or 'unfinished'."""
+    """'empty', 'finished' or 'unfinished' (an unreadable run.json counts as unfinished)."""
     if not present_files(out_dir):
         return "empty"
-    rec = read_record(out_dir)
-    return "finished" if rec and rec.get("status") == "finished" else "unfinished"
+    try:
+        rec = read_record(out_dir)
+    except RunDirError:
+        return "unfinished"
+    return "finished" if rec is not None and rec.status == RunStatus.FINISHED else "unfinished"
 
 
 def clean(out_dir: str | os.PathLike) -> None:

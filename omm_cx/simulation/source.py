@@ -1,7 +1,7 @@
 """The system a run simulates: from a build directory, a recipe, or a PDB + force field.
 
 Whatever the source, the runner gets a :class:`LoadedSystem` (structure in Å, the OpenMM
-System, the build record) and writes it to ``DIR/build/`` (the build-directory contract of
+System, the build record :class:`~omm_cx.systems.record.BuildRecord`) and writes it to ``DIR/build/`` (the build-directory contract of
 :mod:`omm_cx.systems.builddir`), so that a run folder is self-contained: ``--resume`` and the
 analysis read the system from there, not from the config's source.
 """
@@ -16,6 +16,7 @@ from omm_cx import __version__
 from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation.config import RunConfig
 from omm_cx.io.pdb import Structure, check_no_overlaps
+from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy
 
 
 @dataclass
@@ -24,7 +25,7 @@ class LoadedSystem:
 
     structure: Structure
     system: object
-    info: dict
+    record: BuildRecord
     description: str
 
     @property
@@ -56,7 +57,7 @@ def load_build_dir(path) -> LoadedSystem:
     from omm_cx.systems.builddir import read_build_dir
 
     b = read_build_dir(path)
-    return LoadedSystem(b.structure, b.system, dict(b.info), f"build directory {b.path}")
+    return LoadedSystem(b.structure, b.system, b.record, f"build directory {b.path}")
 
 
 def _load_recipe(cfg: RunConfig) -> LoadedSystem:
@@ -70,7 +71,8 @@ def _load_recipe(cfg: RunConfig) -> LoadedSystem:
             f"'system: {{forcefield: ..., structure: file.pdb}}'"
         ) from None
     built = build_recipe(name, seed=cfg.seed)
-    return LoadedSystem(built.structure, built.system, dict(built.info), f"recipe {name}")
+    record = BuildRecord.from_dict(built.info, f"recipe {name}")
+    return LoadedSystem(built.structure, built.system, record, f"recipe {name}")
 
 
 def _load_structure(cfg: RunConfig) -> LoadedSystem:
@@ -88,27 +90,24 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
         dispersion_correction=src["dispersion_correction"], guard=src["guard"],
     )
     counts = dict(sorted(collections.Counter(structure.species).items()))
-    info = {
-        "source": "structure",
-        "structure_file": src["structure"],
-        "forcefield": ff.name,
-        "counts": counts,
-        "species_order": sorted(counts),
-        "box_A": None if structure.box_A is None else structure.box_A.tolist(),
-        "dispersion_correction": src["dispersion_correction"],
-        "ewald_error_tolerance": src["ewald_error_tolerance"],
-        "guard": src["guard"],
-        "groups": {},
-        "omm_cx_version": __version__,
-    }
-    return LoadedSystem(structure, system, info, f"{Path(src['structure']).name} with {ff.name}")
+    record = BuildRecord(
+        source=BuildSource.STRUCTURE, structure_file=str(src["structure"]), forcefield=ff.name,
+        n_atoms=len(structure.species), counts=counts, species_order=sorted(counts),
+        # create_system refuses a net charge in a periodic box (no policy without a box)
+        charge_policy=None if structure.box_A is None else ChargePolicy.NEUTRAL,
+        box_A=None if structure.box_A is None else structure.box_A.tolist(),
+        dispersion_correction=src["dispersion_correction"],
+        ewald_error_tolerance=src["ewald_error_tolerance"], guard=src["guard"], groups={},
+        omm_cx_version=__version__,
+    )
+    return LoadedSystem(structure, system, record, f"{Path(src['structure']).name} with {ff.name}")
 
 
 def write_run_build(loaded: LoadedSystem, path) -> None:
     """Write the system into ``path`` (structure.pdb, system.xml, build.json)."""
     from omm_cx.systems.builddir import write_build_dir
 
-    info = dict(loaded.info)
-    if "species_order" not in info and "counts" not in info:
-        info["species_order"] = sorted(set(loaded.structure.species))
-    write_build_dir(path, loaded.structure, loaded.system, info)
+    record = loaded.record
+    if not record.species_order and not record.counts:
+        record = record.model_copy(update={"species_order": sorted(set(loaded.structure.species))})
+    write_build_dir(path, loaded.structure, loaded.system, record)

@@ -30,7 +30,7 @@ DEMO_CONFIG = {
 def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
              temperature_K: float = 700.0, platform: str | None = None, log=print) -> dict:
     """Build, run and analyze the demo; returns the analysis summary (with ``rho``)."""
-    from omm_cx.analysis.pipeline import analyze_run_dir
+    from omm_cx.analysis.driver import analyze_run_dir
     from omm_cx.simulation import run
 
     out = Path(out_dir)

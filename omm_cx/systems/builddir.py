@@ -5,24 +5,24 @@
 ``DIR/system.xml``
     the serialized ``openmm.System`` (forces, masses, default box).
 ``DIR/build.json``
-    counts, groups (index lists, 0-based, file order), formula, net charge, box, seed,
-    the recipe as read, force-field name and package version.
+    the build record (:class:`omm_cx.systems.record.BuildRecord`): counts, groups (index
+    lists, 0-based, file order), formula, net charge, box, seed, the recipe as read,
+    force-field name and package version.
 
 Every file is written atomically. :func:`read_build_dir` checks that the three agree.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
-import numpy as np
-
-from omm_cx.io.atomic import atomic_write_text
 from omm_cx.errors import StructureError
+from omm_cx.io.atomic import atomic_write_text
 from omm_cx.io.pdb import Structure, read_pdb, write_pdb
+from omm_cx.systems.record import BuildRecord, read_build_record, write_build_record
 
 STRUCTURE_FILE = "structure.pdb"
 SYSTEM_FILE = "system.xml"
@@ -35,42 +35,39 @@ class BuildDir:
 
     structure: Structure
     system: object  # openmm.System
-    info: dict
+    record: BuildRecord
     path: Path
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The build record as the JSON dict of build.json (for readers that take a dict)."""
+        return self.record.to_dict()
 
     @property
     def groups(self) -> dict[str, list[int]]:
         """Named index lists (e.g. ``nc_cations``), 0-based in file order."""
-        return {k: list(v) for k, v in self.info.get("groups", {}).items()}
+        return {k: list(v) for k, v in self.record.groups.items()}
 
 
-def write_build_dir(path: str | os.PathLike, structure: Structure, system, info: dict) -> Path:
-    """Write structure.pdb, system.xml and build.json into ``path`` (created if needed)."""
+def write_build_dir(path: str | os.PathLike, structure: Structure, system,
+                    record: BuildRecord | Mapping[str, Any]) -> Path:
+    """Write structure.pdb, system.xml and build.json into ``path`` (created if needed).
+    ``record``: a :class:`BuildRecord` or a dict that validates as one."""
     import openmm as mm
 
+    if not isinstance(record, BuildRecord):
+        record = BuildRecord.from_dict(record)
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     write_pdb(path / STRUCTURE_FILE, structure)
     atomic_write_text(path / SYSTEM_FILE, mm.XmlSerializer.serialize(system))
-    atomic_write_text(path / INFO_FILE, json.dumps(info, indent=1, default=_json_default) + "\n")
+    write_build_record(path / INFO_FILE, record)
     return path
 
 
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
-
-
 def read_build_dir(path: str | os.PathLike) -> BuildDir:
-    """Read a build directory; raise :class:`StructureError` naming the missing or
-    inconsistent file."""
+    """Read a build directory; raise :class:`StructureError` naming the missing, malformed
+    or inconsistent file."""
     import openmm as mm
 
     path = Path(path)
@@ -80,8 +77,8 @@ def read_build_dir(path: str | os.PathLike) -> BuildDir:
                 f"{path}: not a build directory, {name} is missing (make one with "
                 f"'omm-cx build RECIPE -o {path}')"
             )
-    info = json.loads((path / INFO_FILE).read_text(encoding="utf-8"))
-    species = info.get("species_order") or sorted(info.get("counts", {}))
+    record = read_build_record(path / INFO_FILE)
+    species = record.species_order or sorted(record.counts)
     structure = read_pdb(path / STRUCTURE_FILE, species or _species_from_pdb(path / STRUCTURE_FILE))
     system = mm.XmlSerializer.deserialize((path / SYSTEM_FILE).read_text(encoding="utf-8"))
     if system.getNumParticles() != len(structure.species):
@@ -89,7 +86,12 @@ def read_build_dir(path: str | os.PathLike) -> BuildDir:
             f"{path}: {SYSTEM_FILE} has {system.getNumParticles()} particles but "
             f"{STRUCTURE_FILE} has {len(structure.species)} atoms"
         )
-    return BuildDir(structure, system, info, path)
+    if record.n_atoms is not None and record.n_atoms != len(structure.species):
+        raise StructureError(
+            f"{path}: {INFO_FILE} says {record.n_atoms} atoms but {STRUCTURE_FILE} has "
+            f"{len(structure.species)}; rebuild the directory with 'omm-cx build'"
+        )
+    return BuildDir(structure, system, record, path)
 
 
 def _species_from_pdb(pdb: Path) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from omm_cx.systems.lattice import Atoms
 from omm_cx.errors import StructureError
+from omm_cx.periodic import NeighborSearch
 
 #: The rule applied by :func:`neutralize`, recorded in build.json.
 NEUTRALITY_RULE = (
@@ -39,13 +39,13 @@ def _coordination(atoms: Atoms, cutoff_A: float, period_z_A: float | None) -> np
         shift = pos.min(axis=0) - 1.0
         p = pos - shift
         p[:, 2] %= period_z_A
-        big = p.max(axis=0) + 10 * cutoff_A
-        tree = cKDTree(p, boxsize=[big[0], big[1], period_z_A])
+        big = p.max(axis=0) + 10 * cutoff_A  # x, y: a box too wide to wrap anything
+        search = NeighborSearch(p, np.diag([big[0], big[1], period_z_A]))
     else:
-        p, tree = pos, cKDTree(pos)
+        p, search = pos, NeighborSearch(pos, None)
     counts = np.zeros(len(atoms), dtype=int)
     roles = np.array(atoms.roles)
-    for i, js in enumerate(tree.query_ball_point(p, cutoff_A)):
+    for i, js in enumerate(search.within(p, cutoff_A)):
         counts[i] = int(np.sum(roles[js] != roles[i]))
     return counts
 
@@ -54,7 +54,7 @@ def nearest_neighbour_distance(atoms: Atoms) -> float:
     """Shortest cation-anion distance (Å)."""
     roles = np.array(atoms.roles)
     cat, an = atoms.positions_A[roles == "cation"], atoms.positions_A[roles == "anion"]
-    d, _ = cKDTree(an).query(cat[: min(len(cat), 200)])
+    d, _ = NeighborSearch(an, None).nearest(cat[: min(len(cat), 200)], 1)
     return float(np.min(d))
 
 

@@ -259,7 +259,7 @@ def compute_debye(traj, atom_indices: Sequence[int] | None, q_invA: np.ndarray, 
     mdtraj trajectory (coordinates must keep the particle whole, as omm_cx run output
     does). ``species``: per-atom names of the whole topology (default: from the atom
     names). Returns I(Q) (electrons^2), shape of ``q_invA``."""
-    from omm_cx.analysis.io import species_of_topology
+    from omm_cx.analysis.groups import species_of_topology
     from omm_cx import units
 
     sp = np.asarray(species) if species is not None else species_of_topology(traj.topology)

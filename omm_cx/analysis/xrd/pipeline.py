@@ -23,9 +23,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from omm_cx.analysis.groups import (groups_from_build_info, load_build_info,
+                                    species_of_topology)
+from omm_cx.analysis.membership import MembershipCriterion, iter_membership
+from omm_cx.analysis.trajectory import find_trajectory, open_trajectory, run_dir_files
 from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
-                                         peaks_table)
-from omm_cx.analysis.io import AnalysisError
+                                       peaks_table)
+from omm_cx.errors import AnalysisError
+from omm_cx.io.figures import new_figure, save_figure
+from omm_cx.io.tables import write_csv, write_json
+from omm_cx.periodic import cluster_centre
 
 
 @dataclass
@@ -57,8 +64,6 @@ class XrdPattern:
 
 
 def _build_info(path: Path) -> dict | None:
-    from omm_cx.analysis.io import load_build_info
-
     for p in (path / "build" / "build.json", path / "build.json"):
         if p.is_file():
             return load_build_info(p)
@@ -86,7 +91,6 @@ def pattern_of_structure(path: str | os.PathLike, q_invA: np.ndarray, *,
     import mdtraj as md
 
     from omm_cx import units
-    from omm_cx.analysis.io import species_of_topology
 
     path = Path(path)
     pdb = path / "structure.pdb" if path.is_dir() else path
@@ -106,12 +110,6 @@ def pattern_of_run(run_dir: str | os.PathLike, q_invA: np.ndarray, *,
                    frames: slice = slice(None), lattice_a_A: float | None = None,
                    form_factors: str | Mapping = "wk1995") -> XrdPattern:
     """Frame-averaged pattern of the NC in a run directory (see the module docstring)."""
-    from omm_cx.periodic import cluster_centre
-    from omm_cx.analysis.io import (groups_from_build_info, load_build_info, open_trajectory,
-                                    species_of_topology)
-    from omm_cx.analysis.membership import MembershipCriterion, iter_membership
-    from omm_cx.analysis.pipeline import find_trajectory, run_dir_files
-
     run_dir = Path(run_dir)
     top, build_json = run_dir_files(run_dir)
     if build_json is None:
@@ -150,8 +148,6 @@ def write_xrd(patterns: Sequence[XrdPattern], out_dir: str | os.PathLike,
               conversion_a_A: tuple[float, float] | None = None, plot: bool = True) -> dict:
     """Write xrd.csv, xrd.json and xrd.png for ``patterns`` into ``out_dir``; returns the
     JSON summary."""
-    from omm_cx.analysis.io import save_figure, write_csv, write_json
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cols = {"q_invA": patterns[0].q_invA}
@@ -166,11 +162,9 @@ def write_xrd(patterns: Sequence[XrdPattern], out_dir: str | os.PathLike,
                "intensity_unit": "electrons^2 (Debye equation, whole particle)",
                "patterns": [p.summary(conversion_a_A) for p in patterns]}
     if plot:
-        from matplotlib.figure import Figure
-
         from omm_cx.analysis.plots import plot_xrd
 
-        ax = Figure(figsize=(5.5, 3.8)).subplots()
+        _, (ax,) = new_figure(figsize=(5.5, 3.8))
         for p in patterns:
             plot_xrd(p.q_invA, p.intensity / p.n_atoms, ax=ax, label=p.label,
                      lattice_a_A=p.lattice_a_A if p is patterns[0] else None)
@@ -178,3 +172,37 @@ def write_xrd(patterns: Sequence[XrdPattern], out_dir: str | os.PathLike,
     summary["outputs"] = sorted(f.name for f in files) + ["xrd.json"]
     write_json(out / "xrd.json", summary)
     return summary
+
+
+def xrd_of_inputs(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *,
+                  q_min_invA: float = 1.0, q_max_invA: float = 4.0, dq_invA: float = 0.002,
+                  frames: slice = slice(None), lattice_a_A: float | None = None,
+                  atoms: str = "nc", form_factors="wk1995",
+                  conversion_a_A: tuple[float, float] | None = None, plot: bool = True) -> dict:
+    """``omm-cx xrd``: the pattern of each input (a run directory: the chosen ``frames``
+    averaged; a build directory or a PDB file: ``atoms`` "nc" or "all") on the Q grid
+    (1/Å), written by :func:`write_xrd` to ``out_dir``; returns its summary. A bad Q grid or
+    input, or a peak the grid cannot resolve, is an :class:`AnalysisError`."""
+    from omm_cx.analysis.trajectory import TRAJECTORY_NAMES
+    from omm_cx.analysis.xrd.debye import q_grid
+    from omm_cx.errors import OmmCxError
+
+    if not 0 < q_min_invA < q_max_invA or dq_invA <= 0:
+        raise AnalysisError(f"Q grid {q_min_invA:g} to {q_max_invA:g} step {dq_invA:g} 1/Å: "
+                            f"need 0 < q_min < q_max (--q-min, --q-max) and dq > 0 (--dq)")
+    q = q_grid(q_min_invA, q_max_invA, dq_invA)
+    patterns = []
+    try:
+        for inp in inputs:
+            p = Path(inp)
+            if p.is_dir() and any((p / n).is_file() for n in TRAJECTORY_NAMES):
+                patterns.append(pattern_of_run(p, q, frames=frames, lattice_a_A=lattice_a_A,
+                                               form_factors=form_factors))
+            else:
+                patterns.append(pattern_of_structure(p, q, lattice_a_A=lattice_a_A, atoms=atoms,
+                                                     form_factors=form_factors))
+        return write_xrd(patterns, out_dir, conversion_a_A, plot=plot)
+    except OmmCxError:
+        raise
+    except ValueError as exc:  # the Debye sum and peak search check their inputs
+        raise AnalysisError(f"{exc}") from exc

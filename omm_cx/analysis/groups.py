@@ -1,37 +1,30 @@
-"""Loading for the analyses: species and groups, frames (positions in Å, time in ps),
-chunked streaming of long trajectories, and atomic CSV/JSON output.
+"""Atom groups of an analysis: species, roles (cation / anion / ligand) and the groups
+the analyses count (original NC cations and anions, in-going cations, build.json groups).
 
-Groups come from ``build.json`` (written by ``omm-cx build``) when there is one. Without
+Groups come from ``build.json`` (written by ``omm-cx build``; read by
+:func:`load_build_info`, the one place the analyses read it) when there is one. Without
 it (a user's LAMMPS trajectory) :func:`groups_from_geometry` applies the documented
 geometric fallback: the NC is the largest anion cluster of the first frame plus the
 cations it coordinates (the membership criterion of :mod:`omm_cx.analysis.membership`);
 original cations are the NC cations of the first frame that are not of an in-going
 species; in-going species are the other cation species (or those given).
-
-mdtraj is imported lazily (inside functions) so that the CLI stays light.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import struct
-import sys
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.errors import OmmCxError
-from omm_cx.units import PS_PER_AKMA_TIME, nm_to_angstrom
+from omm_cx.analysis.membership import MembershipCriterion, frame_membership
+from omm_cx.errors import AnalysisError, OmmCxError
+from omm_cx.io.tables import read_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
-
-    from omm_cx.analysis.membership import MembershipCriterion
 
 #: Roles of the species omm_cx knows, used when there is no build.json.
 DEFAULT_ROLES: dict[str, str] = {
@@ -41,9 +34,9 @@ DEFAULT_ROLES: dict[str, str] = {
     "PSL": "ligand",
 }
 
-
-class AnalysisError(OmmCxError, ValueError):
-    """Inputs of an analysis (trajectory, topology, groups, options) cannot be used."""
+__all__ = ["DEFAULT_ROLES", "AnalysisError", "AnalysisGroups", "canonical_species",
+           "species_of_topology", "groups_from_build_info", "groups_from_geometry",
+           "load_build_info"]
 
 
 # ------------------------------------------------------------------------- species
@@ -209,15 +202,13 @@ def groups_from_build_info(info: Mapping, species: Sequence[str],
 
 
 def groups_from_geometry(species: Sequence[str], xyz_A: np.ndarray, box_A: np.ndarray | None,
-                         criterion: "MembershipCriterion | None" = None,
+                         criterion: MembershipCriterion | None = None,
                          roles: Mapping[str, str] | None = None,
                          in_going_species: Sequence[str] | None = None) -> AnalysisGroups:
     """Geometric fallback when there is no build.json (see the module docstring).
 
     ``xyz_A`` (N, 3) positions of the first frame in Å.
     """
-    from omm_cx.analysis.membership import MembershipCriterion, frame_membership
-
     species = np.asarray(species, dtype=object)
     role_of = _roles(species, roles)
     probe = AnalysisGroups(species, role_of, [], [], [], "probe")
@@ -243,180 +234,12 @@ def groups_from_geometry(species: Sequence[str], xyz_A: np.ndarray, box_A: np.nd
 
 
 def load_build_info(path: str | os.PathLike) -> dict:
-    """The dict in a build.json file."""
-    path = Path(path)
+    """The build record (the dict in a build.json file). The one reader of build.json in
+    the analyses: a missing or malformed file is an :class:`AnalysisError` naming it."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnalysisError(f"build record {str(path)!r} not found") from None
-    except json.JSONDecodeError as exc:
-        raise AnalysisError(f"{path}: not valid JSON ({exc})") from None
-
-
-# -------------------------------------------------------------------------- frames
-@dataclass
-class Frame:
-    """One frame: ``index`` (0-based in the trajectory), ``time_ps``, ``xyz_A`` (N, 3)
-    float64 Å, ``box_A`` (3, 3) rows = box vectors in Å, or None."""
-
-    index: int
-    time_ps: float
-    xyz_A: np.ndarray
-    box_A: np.ndarray | None
-
-
-def _frames_of_arrays(xyz_nm, box_nm, times_ps, first_index: int) -> Iterator[Frame]:
-    for k in range(len(xyz_nm)):
-        box = None if box_nm is None else nm_to_angstrom(np.asarray(box_nm[k], dtype=np.float64))
-        yield Frame(first_index + k, float(times_ps[k]),
-                    nm_to_angstrom(np.asarray(xyz_nm[k], dtype=np.float64)), box)
-
-
-def frames_of(traj: "md.Trajectory", dt_ps: float | None = None) -> Iterator[Frame]:
-    """Frames of an in-memory mdtraj trajectory (nm) as :class:`Frame` (Å). Times:
-    ``index * dt_ps`` when ``dt_ps`` is given, else ``traj.time`` (ps)."""
-    times = traj.time if dt_ps is None else np.arange(traj.n_frames) * float(dt_ps)
-    return _frames_of_arrays(traj.xyz, traj.unitcell_vectors, times, 0)
-
-
-@contextmanager
-def _quiet_c_stdout():
-    """Silence what C code prints on stdout (mdtraj's DCD plugin announces every file)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        sys.stdout.flush()
-        libc.fflush(None)
-        saved = os.dup(1)
-    except Exception:  # no libc or no fd 1: leave stdout alone
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        libc.fflush(None)
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def dcd_header_times(path: str | os.PathLike) -> tuple[float, float] | None:
-    """(time of frame 0, time between frames) in ps from a CHARMM/OpenMM DCD header, or
-    None when the header does not give them (LAMMPS writes its own time units). The
-    header stores the time step as float32 in AKMA units; it is rounded to 7 significant
-    digits (0.002 ps, not 0.0020000000060 ps)."""
-    with open(path, "rb") as fh:
-        head = fh.read(512)
-    if len(head) < 100 or head[4:8] != b"CORD":
-        return None
-    _, _, _nset, istart, nsavc = struct.unpack("<i4siii", head[:20])
-    delta = struct.unpack("<f", head[44:48])[0]
-    if b"LAMMPS" in head[92:512] or nsavc <= 0 or not delta > 0:
-        return None
-    dt_step = float(f"{delta * PS_PER_AKMA_TIME:.7g}")  # the header holds float32: 7 digits
-    return istart * dt_step, nsavc * dt_step
-
-
-_FILE_TIME_FORMATS = (".xtc", ".trr", ".nc", ".ncdf", ".netcdf", ".h5", ".lh5")
-
-
-@dataclass
-class TrajectorySource:
-    """A trajectory file on disk, read in chunks. ``n_frames``; ``dt_ps`` between frames;
-    ``time_source`` says where the times come from."""
-
-    path: Path
-    top_path: Path
-    topology: object
-    n_frames: int
-    t0_ps: float
-    dt_ps: float
-    time_source: str
-
-    def frames(self, chunk: int = 500, stop: int | None = None) -> Iterator[Frame]:
-        """Frames in order, reading ``chunk`` frames at a time (memory: one chunk of
-        float32 coordinates, ``chunk * n_atoms * 12`` bytes, plus one frame in float64)."""
-        import mdtraj as md
-
-        it = md.iterload(str(self.path), top=self.topology, chunk=int(chunk))
-        index = 0
-        while True:
-            with _quiet_c_stdout():
-                part = next(it, None)
-            if part is None:
-                return
-            n = part.n_frames
-            if self.time_source == "file":
-                times = np.asarray(part.time, dtype=np.float64)
-            else:
-                times = self.t0_ps + (index + np.arange(n)) * self.dt_ps
-            for fr in _frames_of_arrays(part.xyz, part.unitcell_vectors, times, index):
-                if stop is not None and fr.index >= stop:
-                    return
-                yield fr
-            index += n
-            del part
-
-
-def _count_frames(path: Path, topology) -> int:
-    import mdtraj as md
-
-    try:
-        with _quiet_c_stdout():
-            with md.open(str(path)) as fh:
-                return len(fh)
-    except Exception:  # formats without a cheap length: count by reading
-        n = 0
-        with _quiet_c_stdout():
-            for part in md.iterload(str(path), top=topology, chunk=1000):
-                n += part.n_frames
-        return n
-
-
-def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
-                    dt_ps: float | None = None) -> TrajectorySource:
-    """Open a trajectory for streaming. Time between frames: ``dt_ps`` when given, else
-    from the file (XTC/TRR/NetCDF/HDF5 times; DCD header: start step, steps between
-    frames and time step); other formats need ``dt_ps``."""
-    import mdtraj as md
-
-    traj_path, top_path = Path(traj_path), Path(top_path)
-    for p, what in ((traj_path, "trajectory"), (top_path, "topology")):
-        if not p.is_file():
-            raise AnalysisError(f"{what} file {str(p)!r} not found")
-    try:
-        topology = md.load_topology(str(top_path))
-    except Exception as exc:
-        raise AnalysisError(f"{top_path}: cannot read the topology ({exc})") from None
-    try:
-        n_frames = _count_frames(traj_path, topology)
-    except Exception as exc:
-        raise AnalysisError(f"{traj_path}: cannot read it with topology {top_path} ({exc})") from None
-    if n_frames == 0:
-        raise AnalysisError(f"{traj_path}: no frames")
-    if dt_ps is not None:
-        if not dt_ps > 0:
-            raise AnalysisError(f"--dt-ps {dt_ps}: must be > 0")
-        return TrajectorySource(traj_path, top_path, topology, n_frames, 0.0, float(dt_ps), "--dt-ps")
-    suffix = traj_path.suffix.lower()
-    if suffix == ".dcd":
-        t = dcd_header_times(traj_path)
-        if t is not None:
-            return TrajectorySource(traj_path, top_path, topology, n_frames, t[0], t[1], "DCD header")
-    elif suffix in _FILE_TIME_FORMATS:
-        with _quiet_c_stdout():
-            two = next(md.iterload(str(traj_path), top=topology, chunk=2))
-        t0 = float(two.time[0])
-        dt = float(two.time[1] - two.time[0]) if two.n_frames > 1 else 0.0
-        if n_frames == 1 or dt > 0:
-            return TrajectorySource(traj_path, top_path, topology, n_frames, t0, dt, "file")
-    raise AnalysisError(f"{traj_path}: the time between frames is not in the file; give --dt-ps")
-
-
-# -------------------------------------------------------------------------- output
-# One writer for the whole package (re-exported here for the analyses' callers).
-from omm_cx.io.figures import save_figure  # noqa: E402,F401
-from omm_cx.io.tables import read_csv, write_csv, write_json  # noqa: E402,F401
+        info = read_json(path, "build record")
+    except OmmCxError as exc:
+        raise AnalysisError(str(exc)) from None
+    if not isinstance(info, dict):
+        raise AnalysisError(f"{path}: the build record is not a JSON object; rebuild the system")
+    return info

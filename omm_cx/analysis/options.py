@@ -1,0 +1,74 @@
+"""Settings of the analyses: :class:`AnalysisOptions` (what ``omm-cx analyze`` sets) and
+the jump criteria of 004 (:class:`JumpCriteria`). Lengths in Å, times in ps."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+from omm_cx.analysis.membership import MembershipCriterion
+from omm_cx.errors import AnalysisError
+
+#: Mobile-atom threshold of the RMSD maps (000 Fig. S25), Å.
+MOBILE_THRESHOLD_A = 0.84
+
+
+@dataclass(frozen=True)
+class JumpCriteria:
+    """Jump criteria (defaults: 004; see :mod:`omm_cx.analysis.jumps`). Lengths in Å,
+    times in ps."""
+
+    interval_ps: float = 2.0
+    min_displacement_A: float = 2.0
+    max_centre_distance_A: float = 20.0
+    neighbor_cutoff_A: float = 4.5
+    interface_min_neighbors: int = 3  # "larger than 2"
+    neighbors_frame: str = "pre"
+    kick_cutoff_A: float = 3.6
+    core_min_neighbors: int = 3
+    core_radius_A: float | None = None
+    site_cutoff_A: float = 4.1
+    site_classes: tuple = ((6, "octa"), (4, "tetra"))
+    n_nearest: int = 4
+
+    def __post_init__(self):
+        if self.neighbors_frame not in ("pre", "post"):
+            raise AnalysisError(f"neighbors_frame {self.neighbors_frame!r}: use 'pre' or 'post'")
+
+    def site_of(self, n_anions: int) -> str:
+        return dict(self.site_classes).get(int(n_anions), "other")
+
+    def describe(self) -> dict:
+        d = asdict(self)
+        d["site_classes"] = {str(k): v for k, v in self.site_classes}
+        return d
+
+
+@dataclass
+class AnalysisOptions:
+    """Settings of :func:`~omm_cx.analysis.driver.analyze_trajectory` (lengths in Å,
+    times in ps)."""
+
+    membership: MembershipCriterion = field(default_factory=MembershipCriterion)
+    jumps: JumpCriteria = field(default_factory=JumpCriteria)
+    roles: dict | None = None
+    in_going_species: Sequence[str] | None = None
+    facet_shell_A: float = 6.0  # outer layer counted by the facets analysis
+    density_bin_A: float = 0.5
+    density_windows: int = 4
+    density_r_max_A: float | None = None
+    rdf_pairs: Sequence[tuple[str, str]] | None = None  # None: every pair of species
+    rdf_r_max_A: float = 12.0
+    rdf_bin_A: float = 0.05
+    rdf_max_frames: int = 200
+    rmsd_select: str = "nc"
+    rmsd_reference: str = "original_anions"
+    rmsd_fit: str = "rigid"
+    rmsd_threshold_A: float = MOBILE_THRESHOLD_A
+    msd_select: str = "in_going"
+    msd_max_lag_ps: float | None = None
+    msd_fit_window_ps: tuple[float, float] | None = None
+    msd_max_origins: int = 50
+    chunk_frames: int = 500
+    plots: bool = True
+    progress: bool | None = None  # None: only when stderr is a terminal
