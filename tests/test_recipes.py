@@ -73,7 +73,12 @@ def test_published_counts(built):
         assert g["nc_tip_bottom"] / 2 == pytest.approx(1381, rel=0.05)
     wire = built["cdse-nanowire-cu"].info
     assert wire["counts"]["Cu"] == 100
-    assert wire["box_A"][2][2] == pytest.approx(4 * 7.02)  # 3 nm -> 4 periods of c
+    c_A = wire["crystals"][0]["c_A"]
+    assert c_A == pytest.approx(7.047, abs=0.002)  # relaxed in cdse-cu-lj (003 prints 7.02)
+    assert wire["crystals"][0]["lattice_source"] == "relaxed by lattice statics in cdse-cu-lj"
+    assert wire["box_A"][2][2] == pytest.approx(4 * c_A)  # 3 nm -> 4 periods of c
+    zb = built["cdse-nanowire-zb-cu"].info["crystals"][0]
+    assert zb["lattice_source"] == wire["crystals"][0]["lattice_source"]  # one rule for both
     for v, frac in (("vac3", 0.03), ("vac5", 0.05)):
         w = built[f"cdse-nanowire-cu-{v}"].info
         assert w["nc_counts"]["Cd"] == wire["nc_counts"]["Cd"] - round(frac * wire["nc_counts"]["Cd"])
