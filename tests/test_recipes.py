@@ -233,3 +233,20 @@ def test_zincblende_wire_of_003(built):
     assert c["a_A"] == pytest.approx(math.sqrt(2) * 4.39, rel=2e-3)
     assert info["wire_period_A"] == pytest.approx(3 * math.sqrt(3) * c["a_A"])
     assert info["counts"]["Cu"] == 100 and info["net_charge_e"] == pytest.approx(100 * 0.59)
+
+
+def test_sphere_with_a_pair_count():
+    """004's ZB-CdS NC: 1057 pairs at a = 6.00 Å (issue 13): a charge-balanced cut within
+    1 % of it, with the cut recorded; a plain 4.7 nm sphere holds only 1013."""
+    info = build_recipe("cds-nc-pb-psl").info
+    n_cd, n_s = info["nc_counts"]["Cd"], info["nc_counts"]["S"]
+    assert n_cd == n_s and abs(n_cd - 1057) <= 0.01 * 1057
+    assert info["crystals"][0]["a_A"] == 6.00
+    cut = info["sphere_cut"]
+    assert cut["pairs"] == n_cd and cut["target_pairs"] == 1057
+    assert abs(cut["diameter_A"] - 47.0) <= 0.05 * 47.0
+    from omm_cx.systems.lattice import Crystal
+    from omm_cx.systems.shapes import sphere
+
+    plain = sphere(Crystal.make("zincblende", "Cd", "S", 6.00), 47.0)
+    assert sum(r == "cation" for r in plain.roles) == 1013

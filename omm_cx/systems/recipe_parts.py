@@ -68,7 +68,10 @@ def build_nanocrystal(nc, ff: ForceField, rng, removal: Removal, record: dict,
     else:
         crystal = make_crystal(nc.crystal, "nanocrystal.crystal", ff, record, where)
         d = nc.diameter_nm * 10
-        if isinstance(nc, SphereInput):
+        if isinstance(nc, SphereInput) and nc.pairs is not None:
+            atoms, record["sphere_cut"] = shapes.sphere_with_pairs(crystal, d, nc.pairs)
+            atoms = neutralize(atoms, charges, removal)
+        elif isinstance(nc, SphereInput):
             atoms = neutralize(shapes.sphere(crystal, d), charges, removal)
         elif isinstance(nc, RodInput):
             atoms = neutralize(shapes.cylinder(crystal, d, nc.length_nm * 10), charges, removal)

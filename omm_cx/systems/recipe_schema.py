@@ -60,6 +60,9 @@ class SphereInput(_Nanocrystal):
     shape: Literal["sphere"]
     crystal: CrystalInput
     diameter_nm: Positive
+    #: Target number of cation-anion pairs (1:1 crystals): the cut centre and the diameter
+    #: (within 5 % of diameter_nm) are chosen for a charge-balanced sphere closest to it.
+    pairs: Optional[Annotated[int, Field(gt=0)]] = None
 
 
 class RodInput(_Nanocrystal):

@@ -125,6 +125,17 @@ class DumbbellRecord(_Record):
     rule: str
 
 
+class SphereCutRecord(_Record):
+    """How a sphere with a target pair count was cut (recipe ``nanocrystal.pairs``):
+    centre in conventional fractional coordinates, diameter (Å), pairs cut, the target."""
+
+    centre_frac: list[float]
+    diameter_A: float
+    pairs: int
+    target_pairs: int
+    rule: str
+
+
 class BuildRecord(_Record):
     """Contents of build.json. Indices are 0-based in file order; lengths in Å; charges
     in e. ``groups``: name -> atom indices (``nc_cations``, ``nc_anions``,
@@ -160,6 +171,7 @@ class BuildRecord(_Record):
     shell_a_A: float | None = None
     exchanged_fraction: float | None = None
     dumbbell: DumbbellRecord | None = None
+    sphere_cut: SphereCutRecord | None = None
     # a system from a PDB file + force field (run config ``system:``)
     structure_file: str | None = None
     dispersion_correction: bool | None = None

@@ -17,6 +17,51 @@ def sphere(crystal: Crystal, diameter_A: float) -> Atoms:
     return crystal.points(diameter_A / 2)
 
 
+def sphere_with_pairs(crystal: Crystal, diameter_A: float, pairs: int, window: float = 0.05,
+                      grid: int = 16) -> tuple[Atoms, dict]:
+    """A charge-balanced sphere of a 1:1 crystal holding as close to ``pairs`` cation-anion
+    pairs as a sphere can: the cut centre runs over a grid of ``grid`` steps per cell edge
+    (for cubic crystals over x >= y >= z in [0, 1/2], which the cubic symmetry operations
+    map onto the whole cell), the diameter over ``(1 +- window) * diameter_A``; among the
+    cuts with as many cations as anions the one closest to ``pairs`` wins, then the one
+    closest to ``diameter_A``, then the first centre. Returns the atoms and the cut
+    (``centre_frac``, ``diameter_A``, ``pairs``) for the build record."""
+    roles, _ = crystal.structure.conventional_sites(crystal.u)
+    if roles.count("cation") != roles.count("anion"):
+        raise StructureError(f"a pair count needs a 1:1 crystal; {crystal.structure.name} is not")
+    h = crystal.conventional_A
+    r_hi = 0.5 * diameter_A * (1 + window)
+    ref = crystal.points(r_hi + float(np.linalg.norm(h.sum(axis=0))), centre_A=np.zeros(3))
+    pos = ref.positions_A @ crystal.rotation  # back to the unrotated crystal frame
+    is_cat = np.array([r == "cation" for r in ref.roles])
+    steps = np.arange(grid // 2 + 1) / grid if crystal.structure.system == "cubic" else np.arange(grid) / grid
+    best = None
+    for f in np.array(np.meshgrid(steps, steps, steps, indexing="ij")).reshape(3, -1).T:
+        if crystal.structure.system == "cubic" and not f[0] >= f[1] >= f[2]:
+            continue
+        d = np.linalg.norm(pos - f @ h, axis=1)
+        order = np.argsort(d, kind="stable")
+        ds, cat = d[order], np.cumsum(is_cat[order])
+        n = np.arange(1, len(ds) + 1)
+        last = np.r_[ds[1:] - ds[:-1] > 1e-6, True]  # complete shells only
+        ok = last & (2 * cat == n) & (ds >= 0.5 * diameter_A * (1 - window)) & (ds <= r_hi)
+        for k in np.flatnonzero(ok):
+            r = 0.5 * (ds[k] + (ds[k + 1] if k + 1 < len(ds) else ds[k] + 0.2))
+            key = (abs(n[k] // 2 - pairs), abs(2 * r - diameter_A))
+            if best is None or key < best[0]:
+                best = (key, f.copy(), r, int(n[k] // 2))
+    if best is None:
+        raise StructureError(f"no charge-balanced sphere within {window:.0%} of "
+                             f"{diameter_A / 10:g} nm; widen the window or give diameter_nm only")
+    _, f, r, n_pairs = best
+    atoms = crystal.points(r, centre_A=f @ h)
+    return atoms, {"centre_frac": [float(x) for x in f], "diameter_A": float(2 * r), "pairs": n_pairs,
+                   "target_pairs": int(pairs),
+                   "rule": "charge-balanced sphere closest to the target pair count: centre on a "
+                           f"1/{grid} grid of the conventional cell, diameter within "
+                           f"+-{window:.0%} of the nominal one"}
+
+
 def cylinder(crystal: Crystal, diameter_A: float, length_A: float) -> Atoms:
     """Atoms with x^2 + y^2 <= (d/2)^2 and |z| <= L/2 (a rod, non-periodic)."""
     pts = crystal.points(math.hypot(diameter_A / 2, length_A / 2) + 1e-6)
