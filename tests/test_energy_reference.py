@@ -130,3 +130,40 @@ def test_onehot_and_table_encodings_agree(platform):
         out[enc] = (st.getPotentialEnergy()._value, st.getForces(asNumpy=True)._value)
     assert out["onehot"][0] == pytest.approx(out["tables"][0], rel=1e-12 if platform == "Reference" else 1e-6)
     assert np.abs(out["onehot"][1] - out["tables"][1]).max() < (1e-8 if platform == "Reference" else 1e-2)
+
+
+def test_lj_fast_path_equals_the_custom_force():
+    """003's LJ set is exactly Lorentz-Berthelot, so "auto" puts it into the Coulomb
+    NonbondedForce (no custom force): same energies, parts and forces as the one-hot
+    custom force, on the Reference platform, with and without the dispersion correction."""
+    import openmm as mm
+
+    from omm_cx import units
+    from omm_cx.forcefield.openmm_forces import (LJ_SCALE, create_system, energy_split_kjmol,
+                                                 lorentz_berthelot_lj)
+
+    ff = load_forcefield("cdse-cu-lj")
+    lj = lorentz_berthelot_lj(ff, ["Cd", "Se", "Cu"])
+    assert lj["Se"][0] == pytest.approx(5.24, rel=1e-12) and lj["Cd"][1] == pytest.approx(1.68e-3, rel=1e-12)
+    assert lorentz_berthelot_lj(load_forcefield("pbcdse"), ["Pb", "Cd", "Se"]) is None  # Buckingham
+    s = disordered_box({"Cd": 20, "Se": 30, "Cu": 20}, 24.5, 2.5, seed=5)
+    for corr in (False, True):
+        out = {}
+        for enc in ("onehot", "nonbonded"):
+            system = create_system(ff, s.species, s.box_A, encoding=enc, dispersion_correction=corr,
+                                   coulomb=CoulombSettings(ewald_error_tolerance=1e-6))
+            assert (system.getNumForces() == 1) == (enc == "nonbonded")
+            ctx = mm.Context(system, mm.VerletIntegrator(0.001), mm.Platform.getPlatformByName("Reference"))
+            ctx.setPositions(units.angstrom_to_nm(s.positions_A))
+            st = ctx.getState(getEnergy=True, getForces=True)
+            out[enc] = (energy_split_kjmol(ctx), st.getForces(asNumpy=True).value_in_unit(
+                mm.unit.kilojoule_per_mole / mm.unit.nanometer))
+            if enc == "nonbonded":
+                assert ctx.getParameter(LJ_SCALE) == 1.0  # restored after the split
+        (c1, s1), f1 = out["onehot"]
+        (c2, s2), f2 = out["nonbonded"]
+        assert c2 == pytest.approx(c1, rel=1e-10) and s2 == pytest.approx(s1, rel=1e-9)
+        assert np.abs(np.asarray(f2) - np.asarray(f1)).max() < 1e-6
+    with pytest.raises(ValueError, match="Lorentz-Berthelot"):
+        create_system(load_forcefield("pbcdse"), ["Pb", "Se"] * 200, np.eye(3) * 30,
+                      encoding="nonbonded")

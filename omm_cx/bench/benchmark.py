@@ -90,10 +90,15 @@ def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
 
 
 def _encoding_of(system) -> str:
-    """'tables' or 'onehot': how the system's short-range force holds its pair values."""
+    """'tables', 'onehot' or 'nonbonded': how the system holds its short-range pair values."""
     import openmm as mm
 
+    from omm_cx.forcefield.openmm_forces import LJ_SCALE
+
     for f in system.getForces():
+        if isinstance(f, mm.NonbondedForce) and f.getNumGlobalParameters() and \
+                f.getGlobalParameterName(0) == LJ_SCALE:
+            return "nonbonded"
         if isinstance(f, mm.CustomNonbondedForce) and f.getForceGroup() == 1:
             return "tables" if f.getNumTabulatedFunctions() else "onehot"
     return "n/a"

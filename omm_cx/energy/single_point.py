@@ -9,11 +9,10 @@ import numpy as np
 from omm_cx import units
 from omm_cx.errors import SimulationError
 from omm_cx.forcefield.openmm_forces import (
-    COULOMB_GROUP,
-    SHORT_RANGE_GROUPS,
     TIGHT_EWALD_TOLERANCE,
     CoulombSettings,
     create_system,
+    energy_split_kjmol,
 )
 from omm_cx.forcefield.params import ForceField
 from omm_cx.platforms import get_platform
@@ -78,12 +77,7 @@ def single_point(
         context.setPeriodicBoxVectors(*(mm.Vec3(*row) for row in h))
     context.setPositions(units.angstrom_to_nm(structure.positions_A))
 
-    def group_energy(groups) -> float:
-        state = context.getState(getEnergy=True, groups=groups)
-        return units.kjmol_to_ev(state.getPotentialEnergy().value_in_unit(mm.unit.kilojoule_per_mole))
-
-    coul = group_energy({COULOMB_GROUP})
-    sr = group_energy(set(SHORT_RANGE_GROUPS))
+    coul, sr = (units.kjmol_to_ev(e) for e in energy_split_kjmol(context))
     state = context.getState(getForces=True)
     forces = units.force_kjmol_nm_to_ev_angstrom(
         state.getForces(asNumpy=True).value_in_unit(mm.unit.kilojoule_per_mole / mm.unit.nanometer)

@@ -13,6 +13,10 @@
   short-range time (every pair within 12 Å evaluated its step function and two extra
   table lookups); with its own 2 Å cutoff it costs almost nothing.
 
+* Lennard-Jones force fields that are exactly Lorentz-Berthelot (003's CdSe/Cu set) need
+  no custom force: their LJ terms go into the Coulomb ``NonbondedForce``
+  (:mod:`omm_cx.forcefield.lennard_jones`, encoding ``"nonbonded"``, chosen by "auto").
+
 Terms that no pair uses (e.g. B/r^12 without Lennard-Jones pairs) are left out of the
 expression, so they cost nothing. Coulomb and short range share the cutoff (12 Å by
 default); the short-range part is cut sharply without shift, as in the published
@@ -28,14 +32,12 @@ import numpy as np
 
 from omm_cx import units
 from omm_cx.errors import ForceFieldError, StructureError
+from omm_cx.forcefield.groups import (COULOMB_GROUP, GUARD_GROUP, LJ_SCALE, SHORT_RANGE_GROUP,
+                                      SHORT_RANGE_GROUPS)
 from omm_cx.forcefield.guard import WALL_EXPONENT, Wall, find_wall
+from omm_cx.forcefield.lennard_jones import add_lj, energy_split_kjmol, lorentz_berthelot_lj
 from omm_cx.forcefield.params import ForceField, pair_key, pair_label
 
-COULOMB_GROUP = 0
-SHORT_RANGE_GROUP = 1
-GUARD_GROUP = 2
-#: Force groups whose energies make up the short-range part (pair terms + guard).
-SHORT_RANGE_GROUPS = frozenset({SHORT_RANGE_GROUP, GUARD_GROUP})
 #: Cutoff of the guard force beyond the largest wall radius (Å).
 GUARD_CUTOFF_MARGIN_A = 0.2
 
@@ -146,7 +148,7 @@ GUARD_EXPRESSION = f"step(rw-r)*{{D}}*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; rw={{
 #: T[t1, t2] = sum_k A_k(1) q_k(2) -- exact (products with 0 and 1) and, on the CPU
 #: platform, 25 % faster than table lookups for the 10,392-ion benchmark system
 #: (13.9 vs 18.7 ms per short-range evaluation on 2 cores).
-ENCODINGS = ("tables", "onehot")
+ENCODINGS = ("tables", "onehot", "nonbonded")
 #: Up to this many species "auto" uses the one-hot encoding (its cost grows with n).
 ONEHOT_MAX_SPECIES = 8
 
@@ -207,15 +209,20 @@ def create_forces(
     guard
         Add the Buckingham-catastrophe wall (exactly zero for r >= r_wall of each pair).
     encoding
-        How the short-range force holds the per-pair values (see :data:`ENCODINGS`);
-        "auto": one-hot up to :data:`ONEHOT_MAX_SPECIES` species, tables beyond.
+        How the short-range terms are held (see :data:`ENCODINGS`): "auto" takes
+        "nonbonded" for Lorentz-Berthelot LJ force fields (one force, no custom one),
+        one-hot up to :data:`ONEHOT_MAX_SPECIES` species, tables beyond.
     """
     import openmm as mm
 
     tab = short_range_tables(ff, species, guard=guard)
     cutoff_nm = units.angstrom_to_nm(ff.cutoff_A)
     nb = _coulomb_force(mm, ff, species, periodic, coulomb, cutoff_nm)
-    encoding = resolve_encoding(encoding, len(tab.species))
+    lj = lorentz_berthelot_lj(ff, tab.species) if not tab.walls else None
+    encoding = resolve_encoding(encoding, len(tab.species), lj is not None)
+    if encoding == "nonbonded":
+        add_lj(nb, species, lj, dispersion_correction and periodic)
+        return [nb]
     index = {s: i for i, s in enumerate(tab.species)}
     types = [index[s] for s in species]
     return [nb, *_short_range_forces(mm, tab, types, periodic=periodic, cutoff_nm=cutoff_nm,
@@ -223,13 +230,21 @@ def create_forces(
                                      encoding=encoding)]
 
 
-def resolve_encoding(encoding: str, n_species: int) -> str:
-    """The encoding of the short-range force: ``encoding`` or, for "auto", one-hot up to
-    :data:`ONEHOT_MAX_SPECIES` species and tables beyond. ValueError for an unknown one."""
+def resolve_encoding(encoding: str, n_species: int, lorentz_berthelot: bool = False) -> str:
+    """The encoding of the short-range terms: ``encoding`` or, for "auto", "nonbonded"
+    when the force field is Lorentz-Berthelot LJ (:func:`lorentz_berthelot_lj`), else
+    one-hot up to :data:`ONEHOT_MAX_SPECIES` species and tables beyond. ValueError for an
+    unknown one, or "nonbonded" for a force field it cannot represent exactly."""
     if encoding == "auto":
+        if lorentz_berthelot:
+            return "nonbonded"
         encoding = "onehot" if n_species <= ONEHOT_MAX_SPECIES else "tables"
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding {encoding!r} unknown; use one of {ENCODINGS} or 'auto'")
+    if encoding == "nonbonded" and not lorentz_berthelot:
+        raise ValueError("encoding 'nonbonded' needs a Lennard-Jones force field whose pairs "
+                         "all follow Lorentz-Berthelot mixing (and no catastrophe walls); "
+                         "use onehot or tables")
     return encoding
 
 
@@ -377,3 +392,9 @@ def describe_walls(ff: ForceField, species: Sequence[str]) -> dict[str, dict[str
         pair_label(k): {"r_wall_A": w.r_wall_A, "D_eV": w.D_eV, "barrier_eV": w.barrier_eV}
         for k, w in sorted(tab.walls.items())
     }
+
+
+__all__ = ["COULOMB_GROUP", "SHORT_RANGE_GROUP", "GUARD_GROUP", "SHORT_RANGE_GROUPS", "LJ_SCALE",
+           "ENCODINGS", "CoulombSettings", "create_system", "create_forces", "energy_split_kjmol",
+           "lorentz_berthelot_lj", "resolve_encoding", "short_range_tables", "check_box",
+           "check_neutral", "describe_walls"]
