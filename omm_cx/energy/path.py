@@ -10,7 +10,10 @@ Cartesian axis by a maximum value as large as 1 Å"): uniform in [-jitter, +jitt
 axis, the end points fixed.
 
 Energies in eV relative to each sample's start; barrier = the highest point minus the
-start; reaction energy = end minus start. Positions in Å.
+start; ``barrier_003_eV`` = the barrier as 003 reads its landscapes: the energy of the
+point just before the sudden decrease (the steepest drop between two points) minus the
+start (the highest point where the profile has no drop); reaction energy = end minus
+start. Positions in Å.
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ class PathProfile:
         return self.energy_eV.max(axis=1)
 
     @property
+    def barrier_003_eV(self) -> np.ndarray:
+        """(n_samples,) energy just before the steepest drop minus the start (003's
+        reading; the highest point when the profile never decreases)."""
+        drops = np.diff(self.energy_eV, axis=1)
+        k = np.argmin(drops, axis=1)
+        before = self.energy_eV[np.arange(len(k)), k]
+        return np.where(drops[np.arange(len(k)), k] < 0, before, self.barrier_eV)
+
+    @property
     def reaction_eV(self) -> np.ndarray:
         """(n_samples,) end minus start."""
         return self.energy_eV[:, -1]
@@ -61,6 +73,8 @@ class PathProfile:
                 "relax": self.relax, "path_length_A": float(np.linalg.norm(
                     self.end_A - self.start_A.mean(axis=0), axis=1).max()),
                 "barrier_eV": float(self.barrier_eV.mean()), "barrier_sd_eV": sd(self.barrier_eV),
+                "barrier_003_eV": float(self.barrier_003_eV.mean()),
+                "barrier_003_sd_eV": sd(self.barrier_003_eV),
                 "reaction_eV": float(self.reaction_eV.mean()), "reaction_sd_eV": sd(self.reaction_eV)}
 
     def table(self) -> dict[str, np.ndarray]:
@@ -94,11 +108,13 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
                   precision: str | None = None,
                   ewald_error_tolerance: float = TIGHT_EWALD_TOLERANCE,
                   minimize_tolerance_eV_per_A: float = 0.01,
-                  allow_net_charge: bool = False) -> PathProfile:
+                  allow_net_charge: bool = False, jitter_atoms=None) -> PathProfile:
     """Energy profile of ``moves`` (atom index -> end position, Å) on a straight line from
     the atoms' positions in ``structure``. See the module docstring for ``relax``,
-    ``samples`` and ``jitter_A``; ``platform``: None for the fastest here;
-    ``allow_net_charge``: for deliberately charged periodic systems (PME background).
+    ``samples`` and ``jitter_A``; ``jitter_atoms``: the moving atoms whose start is
+    jittered (default: all; 003's kick-off jitters only the Cu); ``platform``: None for
+    the fastest here; ``allow_net_charge``: for deliberately charged periodic systems
+    (PME background).
     """
     import openmm as mm
     import openmm.unit as u
@@ -130,9 +146,10 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
     tol = units.ev_per_angstrom_to_kjmol_nm(minimize_tolerance_eV_per_A)
     energies = np.empty((samples, n_points))
     starts = np.empty((samples, len(moving), 3))
+    jittered = np.isin(moving, moving if jitter_atoms is None else list(jitter_atoms))[:, None]
     for k in range(samples):
         start = structure.positions_A[moving] + (rng.uniform(-jitter_A, jitter_A, (len(moving), 3))
-                                                 if jitter_A > 0 else 0.0)
+                                                 * jittered if jitter_A > 0 else 0.0)
         starts[k] = start
         pos = structure.positions_A.copy()
         for m, s in enumerate(fraction):
@@ -205,7 +222,7 @@ def allows_net_charge(build_info: Mapping) -> bool:
 
 
 def write_path(out_dir, profile: PathProfile, moves: Mapping[int, np.ndarray], *,
-               source: str, forcefield: str) -> dict:
+               source: str, forcefield: str, sites: dict | None = None) -> dict:
     """Write path.csv (:meth:`PathProfile.table`), path.json (the summary, with the moves'
     end points in Å) and path.png into ``out_dir``; returns the summary."""
     from pathlib import Path
@@ -221,6 +238,8 @@ def write_path(out_dir, profile: PathProfile, moves: Mapping[int, np.ndarray], *
     summary = {"structure": str(source), "forcefield": forcefield,
                "moves": {str(i): np.asarray(v).tolist() for i, v in moves.items()},
                **profile.summary()}
+    if sites:
+        summary["sites"] = sites
     write_json(out / "path.json", summary)
     ax = plot_path(profile, ax=Figure(figsize=(5, 3.6)).subplots())
     save_figure(ax.figure, out / "path.png")
