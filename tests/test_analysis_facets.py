@@ -10,6 +10,7 @@ from omm_cx.analysis.groups import groups_from_build_info
 from omm_cx.errors import AnalysisError
 from omm_cx.analysis.membership import FrameMembership
 from omm_cx.systems.recipes import build_recipe
+from omm_cx.systems.record import BuildRecord
 
 
 def test_directions_and_families():
@@ -27,7 +28,7 @@ def test_directions_and_families():
 
 
 def _groups_for(species, in_going):
-    info = {"n_atoms": len(species), "groups": {
+    info = {"forcefield": "test", "n_atoms": len(species), "groups": {
         "nc_cations": [i for i, s in enumerate(species) if s == "Pb"],
         "nc_anions": [i for i, s in enumerate(species) if s == "Se"],
         "solution_cations": in_going, "solution_anions": [], "ligands": []}}
@@ -66,4 +67,6 @@ def test_rotation_recorded_at_build_time():
         np.testing.assert_allclose(rot @ a, [0, 0, 1], atol=1e-12)  # the axis points along z
     assert np.allclose(rotation_from_build_info(build_recipe("demo-pbse-cd-psl").info), np.eye(3))
     with pytest.raises(AnalysisError, match="no crystal"):
+        rotation_from_build_info(BuildRecord(forcefield="test"))
+    with pytest.raises(AnalysisError, match="key 'forcefield'"):  # a dict is validated
         rotation_from_build_info({})

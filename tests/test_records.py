@@ -64,7 +64,7 @@ def test_build_record_round_trip_keeps_every_v1_value(tmp_path):
 def test_v1_run_records_load_and_round_trip(tmp_path):
     rec = read_run_record(V1 / "run_build_npt.json")
     assert read_json(V1 / "run_build_npt.json")["format"] == 1
-    assert rec.format == RUN_JSON_FORMAT == 2 and rec.status is RunStatus.FINISHED
+    assert rec.format == RUN_JSON_FORMAT == 3 and rec.status is RunStatus.FINISHED
     assert rec.settings.ensemble is Ensemble.NPT and rec.settings.source_kind is SourceKind.BUILD
     assert rec.seed_source is SeedSource.CONFIG and rec.seeds.barostat == 2038301565
     assert rec.system.build_info.name == "demo-pbse-cd-psl" and rec.system.build_info.groups == {}
@@ -76,7 +76,7 @@ def test_v1_run_records_load_and_round_trip(tmp_path):
         write_run_record(tmp_path / "run.json", r)
         assert read_run_record(tmp_path / "run.json") == r
         raw, written = read_json(path), read_json(tmp_path / "run.json")
-        assert written["format"] == 2 and written["settings"] == raw["settings"]
+        assert written["format"] == 3 and written["settings"] == raw["settings"]
         assert written["segments"] == raw["segments"] and written["config"] == raw["config"]
         changed = {k for k in raw if raw[k] != written[k]}
         assert changed == {"format", "system"}, changed  # system.build_info: a v2 record
@@ -103,7 +103,7 @@ def test_v1_run_folder_resumes(tmp_path):
     res = run(QUICK, out, resume=True, steps=150, platform="CPU")
     assert res.status == "finished" and res.steps == 150 and res.resumed_from_step == 100
     rec = read_json(out / "run.json")
-    assert rec["format"] == 2 and rec["status"] == "finished" and rec["steps_done"] == 150
+    assert rec["format"] == 3 and rec["status"] == "finished" and rec["steps_done"] == 150
     assert [s["first_step"] for s in rec["segments"]] == [0, 100]
     assert rec["segments"][1]["resumed_from"] == "checkpoint.xml"
     assert rec["settings"]["seed"] == 2016 and rec["system"]["build_info"]["format"] == 2
@@ -148,4 +148,4 @@ def test_truncated_run_json_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(OmmCxError, match=r"format 7"):
         RunRecord.from_dict({"format": 7})
     res = run(QUICK, out, overwrite=True, steps=50, platform="CPU")  # --overwrite still works
-    assert res.status == "finished" and read_run_record(out / "run.json").format == 2
+    assert res.status == "finished" and read_run_record(out / "run.json").format == 3

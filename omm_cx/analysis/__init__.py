@@ -20,7 +20,7 @@ import importlib
 _EXPORTS = {
     # groups and trajectories
     "AnalysisGroups": "groups", "groups_from_build_info": "groups",
-    "groups_from_geometry": "groups", "load_build_info": "groups",
+    "groups_from_geometry": "groups", "load_build_info": "groups", "as_build_record": "groups",
     "species_of_topology": "groups", "AnalysisError": "groups",
     "Frame": "trajectory", "frames_of": "trajectory", "open_trajectory": "trajectory",
     # protocol, registry, summary record

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from omm_cx.errors import AnalysisError, CannotRun  # noqa: F401
+from omm_cx.errors import AnalysisError, CannotRun
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -31,13 +31,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from omm_cx.analysis.membership import FrameMembership, MembershipCriterion
     from omm_cx.analysis.options import AnalysisOptions
     from omm_cx.analysis.trajectory import Frame
+    from omm_cx.systems.record import BuildRecord
+
+#: CannotRun and AnalysisError are re-exported: an analysis module raises them from here.
+__all__ = ["Analysis", "AnalysisContext", "AnalysisError", "AnalysisOutput", "CannotRun",
+           "FigureSource"]
 
 
 @dataclass
 class AnalysisContext:
     """What an analysis knows before the first frame. ``first``: frame 0 (Å, ps);
     ``n_frames``; ``dt_ps`` between frames and ``t0_ps`` of frame 0; ``build_info``: the
-    build record (None without build.json); ``criterion``: the membership criterion
+    typed build record (:class:`~omm_cx.systems.record.BuildRecord`; None without
+    build.json); ``criterion``: the membership criterion
     resolved on the first frame (None when the system has no nanocrystal)."""
 
     groups: "AnalysisGroups"
@@ -46,7 +52,7 @@ class AnalysisContext:
     dt_ps: float
     t0_ps: float
     options: "AnalysisOptions"
-    build_info: dict | None
+    build_info: "BuildRecord | None"
     criterion: "MembershipCriterion | None"
 
     @property

@@ -61,9 +61,11 @@ from omm_cx.errors import AnalysisError
 from omm_cx.io.figures import save_figure
 from omm_cx.io.progress import progress_bar
 from omm_cx.io.tables import write_csv, write_json
+from omm_cx.systems.record import BuildRecord
 
 __all__ = ["AnalysisOptions", "WHAT_ALL", "WHAT_DEFAULT", "TRAJECTORY_NAMES", "analyze_trajectory",
-           "analyze_run_dir", "load_groups", "peak_rss_mib", "find_trajectory", "run_dir_files"]
+           "analyze_run_dir", "load_groups", "make_context", "peak_rss_mib",
+           "prepare_analyses", "stream", "write_outputs", "find_trajectory", "run_dir_files"]
 
 #: The progress line: "analyze: frame 120/1000 [00:08<01:02, 14.2 frame/s]".
 _BAR_FORMAT = "{desc} {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]"
@@ -74,7 +76,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def load_groups(src: TrajectorySource, build_info: dict | None, source: str,
+def load_groups(src: TrajectorySource, build_info: BuildRecord | None, source: str,
                 options: AnalysisOptions, first: Frame) -> AnalysisGroups:
     """Groups from the build record (``source``: where it came from), or the geometric
     fallback on the first frame when there is none."""
@@ -91,7 +93,11 @@ def load_groups(src: TrajectorySource, build_info: dict | None, source: str,
                                 options.roles, options.in_going_species)
 
 
-def _context(src: TrajectorySource, build_json, opt: AnalysisOptions) -> AnalysisContext:
+def make_context(src: TrajectorySource, build_json: str | os.PathLike | None,
+                 opt: AnalysisOptions) -> AnalysisContext:
+    """The :class:`AnalysisContext` of a trajectory: its first frame, the build record of
+    ``build_json`` (None: no build record, groups from the geometric fallback), the groups
+    and the membership criterion resolved on the first frame."""
     first = next(src.frames(chunk=1, stop=1))
     info = load_build_info(build_json) if build_json is not None else None
     groups = load_groups(src, info, f"build.json ({build_json})", opt, first)
@@ -195,7 +201,7 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     src = open_trajectory(traj, top, dt_ps)
-    ctx = _context(src, build_json, opt)
+    ctx = make_context(src, build_json, opt)
     summary = _head(traj, top, build_json, label, src, ctx)
     analyses = prepare_analyses(names, ctx, summary["skipped"], strict)
     n_read = stream(src, analyses, ctx, opt.progress)

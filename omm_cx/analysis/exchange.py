@@ -108,7 +108,8 @@ class ExchangeAnalysis(Analysis):
     def finish(self) -> AnalysisOutput:
         groups = self.ctx.groups
         tab = self.acc.result()
-        period = (self.ctx.build_info or {}).get("wire_period_A")
+        record = self.ctx.build_info
+        period = record.wire_period_A if record is not None else None
         if period:  # a periodic wire (003): uptake per unit length, as in 003 Fig. 5
             tab["n_in_going_per_nm"] = np.asarray(tab["n_in_going"]) / (float(period) / 10)
         s = {"in_going_species": list(groups.in_going_species),

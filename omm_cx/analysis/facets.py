@@ -19,11 +19,12 @@ opt-in: ``--what facets``).
 from __future__ import annotations
 
 from itertools import product
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.groups import as_build_record
 from omm_cx.analysis.trajectory import Frame
 from omm_cx.errors import AnalysisError
 from omm_cx.periodic import minimum_image
@@ -31,6 +32,7 @@ from omm_cx.periodic import minimum_image
 if TYPE_CHECKING:  # pragma: no cover
     from omm_cx.analysis.groups import AnalysisGroups
     from omm_cx.analysis.membership import FrameMembership
+    from omm_cx.systems.record import BuildRecord
 
 FAMILIES = ("100", "110", "111")
 #: Default thickness of the outer layer whose cations are counted, Å.
@@ -62,15 +64,16 @@ def facet_family(vectors_A: np.ndarray, rotation: np.ndarray | None = None,
     return fam[np.argmax(v @ d.T, axis=1)]
 
 
-def rotation_from_build_info(info: dict) -> np.ndarray:
-    """The NC crystal's rotation (crystal -> lab) recorded in build.json."""
-    crystals = info.get("crystals") or []
-    if not crystals:
+def rotation_from_build_info(info: "BuildRecord | Mapping[str, Any]") -> np.ndarray:
+    """The NC crystal's rotation (crystal -> lab, (3, 3)) recorded in the build record
+    (``record.crystals[0].rotation``; a dict is validated as a :class:`BuildRecord`)."""
+    record = as_build_record(info)
+    if not record.crystals:
         raise AnalysisError("build.json records no crystal: facets need the NC's orientation")
-    c = crystals[0]
-    if c.get("rotation") is not None:
-        return np.asarray(c["rotation"], float)
-    if tuple(c.get("axis") or (0, 0, 1)) == (0, 0, 1) and c.get("x_axis") in (None, [1, 0, 0]):
+    c = record.crystals[0]
+    if c.rotation is not None:
+        return np.asarray(c.rotation, float)
+    if tuple(c.axis) == (0, 0, 1) and c.x_axis in (None, [1, 0, 0]):
         return np.eye(3)
     raise AnalysisError("build.json has no crystal rotation (built by an older omm_cx); "
                         "rebuild the system to record it")

@@ -2,7 +2,8 @@
 the analyses count (original NC cations and anions, in-going cations, build.json groups).
 
 Groups come from ``build.json`` (written by ``omm-cx build``; read by
-:func:`load_build_info`, the one place the analyses read it) when there is one. Without
+:func:`load_build_info`, the one place the analyses read it, into the typed
+:class:`~omm_cx.systems.record.BuildRecord`, format 1 or 2) when there is one. Without
 it (a user's LAMMPS trajectory) :func:`groups_from_geometry` applies the documented
 geometric fallback: the NC is the largest anion cluster of the first frame plus the
 cations it coordinates (the membership criterion of :mod:`omm_cx.analysis.membership`);
@@ -15,13 +16,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from omm_cx.analysis.membership import MembershipCriterion, frame_membership
-from omm_cx.errors import AnalysisError, OmmCxError
-from omm_cx.io.tables import read_json
+from omm_cx.errors import AnalysisError, ConfigError, StructureError
+from omm_cx.systems.record import BuildRecord, read_build_record
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
@@ -34,9 +35,9 @@ DEFAULT_ROLES: dict[str, str] = {
     "PSL": "ligand",
 }
 
-__all__ = ["DEFAULT_ROLES", "AnalysisError", "AnalysisGroups", "canonical_species",
-           "species_of_topology", "groups_from_build_info", "groups_from_geometry",
-           "load_build_info"]
+__all__ = ["DEFAULT_ROLES", "AnalysisError", "AnalysisGroups", "as_build_record",
+           "canonical_species", "species_of_topology", "groups_from_build_info",
+           "groups_from_geometry", "load_build_info"]
 
 
 # ------------------------------------------------------------------------- species
@@ -171,20 +172,23 @@ def _roles(species: Sequence[str], overrides: Mapping[str, str] | None) -> dict[
     return roles
 
 
-def groups_from_build_info(info: Mapping, species: Sequence[str],
+def groups_from_build_info(info: BuildRecord | Mapping[str, Any], species: Sequence[str],
                            roles: Mapping[str, str] | None = None,
                            source: str = "build.json") -> AnalysisGroups:
-    """Groups from a build record (the dict in build.json). ``species`` (n_atoms,) from the
-    topology; the two must describe the same atoms."""
+    """Groups from a build record (a :class:`BuildRecord`, or the dict of a build.json,
+    validated by :func:`as_build_record`). ``species`` (n_atoms,) from the topology; the
+    two must describe the same atoms."""
+    record = as_build_record(info, source)
     species = np.asarray(species, dtype=object)
-    groups = {k: np.asarray(v, dtype=int) for k, v in info.get("groups", {}).items()}
-    n = int(info.get("n_atoms", len(species)))
+    groups = {k: np.asarray(v, dtype=int) for k, v in record.groups.items()}
+    n = len(species) if record.n_atoms is None else int(record.n_atoms)
     if n != len(species):
-        raise AnalysisError(f"{source}: n_atoms {n} but the topology has {len(species)} atoms")
+        raise AnalysisError(f"{source}: n_atoms {n} but the topology has {len(species)} atoms; "
+                            f"give the topology and trajectory of this build")
     for k, v in groups.items():
         if len(v) and (v.min() < 0 or v.max() >= len(species)):
             raise AnalysisError(f"{source}: group {k!r} has indices outside 0..{len(species) - 1}")
-    counts = info.get("counts")
+    counts = record.counts
     if counts and dict(Counter(species.tolist())) != {canonical_species(k): v for k, v in counts.items()}:
         raise AnalysisError(f"{source}: counts {counts} do not match the topology's atom names "
                             f"{dict(Counter(species.tolist()))}")
@@ -233,13 +237,26 @@ def groups_from_geometry(species: Sequence[str], xyz_A: np.ndarray, box_A: np.nd
                            "solution_cations": in_going})
 
 
-def load_build_info(path: str | os.PathLike) -> dict:
-    """The build record (the dict in a build.json file). The one reader of build.json in
-    the analyses: a missing or malformed file is an :class:`AnalysisError` naming it."""
+def as_build_record(info: BuildRecord | Mapping[str, Any], where: str = "build record") -> BuildRecord:
+    """``info`` as a :class:`BuildRecord`: a record is returned as it is, a dict (a
+    build.json's content, e.g. ``BuiltSystem.info``) is validated; a dict that is not a
+    build record is an :class:`AnalysisError` naming ``where``."""
+    if isinstance(info, BuildRecord):
+        return info
     try:
-        info = read_json(path, "build record")
-    except OmmCxError as exc:
+        return BuildRecord.from_dict(info, where)
+    except (StructureError, ConfigError) as exc:
         raise AnalysisError(str(exc)) from None
-    if not isinstance(info, dict):
-        raise AnalysisError(f"{path}: the build record is not a JSON object; rebuild the system")
-    return info
+
+
+def load_build_info(path: str | os.PathLike) -> BuildRecord:
+    """The build record of a build.json file (format 1 or 2), read by
+    :func:`omm_cx.systems.record.read_build_record`, the one reader. A missing, empty,
+    truncated or malformed file is an :class:`AnalysisError` naming it and the fix."""
+    try:
+        return read_build_record(path)
+    except (StructureError, ConfigError) as exc:
+        text = str(exc)
+        if str(path) not in text:
+            text = f"{path}: {text}"
+        raise AnalysisError(text) from None

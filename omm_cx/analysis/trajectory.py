@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import struct
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+from omm_cx.analysis.trajcheck import DAMAGED_FIX, check_trajectory_file, quiet_c_output
 from omm_cx.errors import AnalysisError
 from omm_cx.units import PS_PER_AKMA_TIME, nm_to_angstrom
 
@@ -50,30 +49,6 @@ def frames_of(traj: "md.Trajectory", dt_ps: float | None = None) -> Iterator[Fra
     ``index * dt_ps`` when ``dt_ps`` is given, else ``traj.time`` (ps)."""
     times = traj.time if dt_ps is None else np.arange(traj.n_frames) * float(dt_ps)
     return _frames_of_arrays(traj.xyz, traj.unitcell_vectors, times, 0)
-
-
-@contextmanager
-def _quiet_c_stdout():
-    """Silence what C code prints on stdout (mdtraj's DCD plugin announces every file)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        sys.stdout.flush()
-        libc.fflush(None)
-        saved = os.dup(1)
-    except Exception:  # no libc or no fd 1: leave stdout alone
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        libc.fflush(None)
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def dcd_header_times(path: str | os.PathLike) -> tuple[float, float] | None:
@@ -117,8 +92,13 @@ class TrajectorySource:
         it = md.iterload(str(self.path), top=self.topology, chunk=int(chunk))
         index = 0
         while True:
-            with _quiet_c_stdout():
-                part = next(it, None)
+            try:
+                with quiet_c_output():
+                    part = next(it, None)
+            except Exception as exc:  # mdtraj's readers raise plain errors for bad bytes
+                raise AnalysisError(
+                    f"{self.path}: frames {index + 1} to {index + int(chunk)} cannot be read "
+                    f"({exc}): the file is truncated or damaged; {DAMAGED_FIX}") from None
             if part is None:
                 return
             n = part.n_frames
@@ -129,6 +109,12 @@ class TrajectorySource:
             for fr in _frames_of_arrays(part.xyz, part.unitcell_vectors, times, index):
                 if stop is not None and fr.index >= stop:
                     return
+                if not np.isfinite(fr.xyz_A).all():
+                    raise AnalysisError(
+                        f"{self.path}: frame {fr.index + 1} has non-finite coordinates (NaN or "
+                        f"inf: the run diverged there); analyse a copy of its first {fr.index} "
+                        f"frame(s) (e.g. 'mdconvert -i 0:{fr.index} -o cut.dcd {self.path}', "
+                        f"then --dt-ps)")
                 yield fr
             index += n
             del part
@@ -138,38 +124,69 @@ def _count_frames(path: Path, topology) -> int:
     import mdtraj as md
 
     try:
-        with _quiet_c_stdout():
+        with quiet_c_output():
             with md.open(str(path)) as fh:
                 return len(fh)
     except Exception:  # formats without a cheap length: count by reading
         n = 0
-        with _quiet_c_stdout():
+        with quiet_c_output():
             for part in md.iterload(str(path), top=topology, chunk=1000):
                 n += part.n_frames
         return n
+
+
+def _load_topology(top_path: Path):
+    """The mdtraj topology of ``top_path``; a PDB is checked first (finite coordinates,
+    known records: :func:`omm_cx.io.pdb.check_pdb_text`)."""
+    import mdtraj as md
+
+    from omm_cx.io.pdb import check_pdb_text
+
+    if top_path.suffix.lower() in (".pdb", ".ent"):
+        check_pdb_text(top_path)
+    try:
+        with quiet_c_output():
+            return md.load_topology(str(top_path))
+    except Exception as exc:
+        raise AnalysisError(f"{top_path}: cannot read the topology ({exc}); give a PDB file "
+                            f"whose atom names are the species (a run's start.pdb)") from None
+
+
+def _file_times(traj_path: Path, topology) -> tuple[float, float]:
+    """(t0, dt) in ps from the times of the first two frames of an XTC/TRR/... file."""
+    import mdtraj as md
+
+    try:
+        with quiet_c_output():
+            two = next(md.iterload(str(traj_path), top=topology, chunk=2))
+    except Exception as exc:
+        raise AnalysisError(f"{traj_path}: the first frames cannot be read ({exc}): the file is "
+                            f"truncated or damaged; {DAMAGED_FIX}") from None
+    t0 = float(two.time[0])
+    return t0, (float(two.time[1] - two.time[0]) if two.n_frames > 1 else 0.0)
 
 
 def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
                     dt_ps: float | None = None) -> TrajectorySource:
     """Open a trajectory for streaming. Time between frames: ``dt_ps`` when given, else
     from the file (XTC/TRR/NetCDF/HDF5 times; DCD header: start step, steps between
-    frames and time step); other formats need ``dt_ps``."""
-    import mdtraj as md
-
+    frames and time step); other formats need ``dt_ps``. An empty, truncated or damaged
+    file, or one whose atom count differs from the topology's, is an
+    :class:`AnalysisError` naming it (:func:`~omm_cx.analysis.trajcheck.check_trajectory_file`)."""
     traj_path, top_path = Path(traj_path), Path(top_path)
     for p, what in ((traj_path, "trajectory"), (top_path, "topology")):
         if not p.is_file():
             raise AnalysisError(f"{what} file {str(p)!r} not found")
-    try:
-        topology = md.load_topology(str(top_path))
-    except Exception as exc:
-        raise AnalysisError(f"{top_path}: cannot read the topology ({exc})") from None
+    topology = _load_topology(top_path)
+    check_trajectory_file(traj_path, topology.n_atoms, top_path)
     try:
         n_frames = _count_frames(traj_path, topology)
     except Exception as exc:
-        raise AnalysisError(f"{traj_path}: cannot read it with topology {top_path} ({exc})") from None
+        raise AnalysisError(f"{traj_path}: cannot read it with topology {top_path} ({exc}); give "
+                            f"a trajectory file mdtraj reads (DCD, XTC, ...) and its topology") from None
     if n_frames == 0:
-        raise AnalysisError(f"{traj_path}: no frames")
+        raise AnalysisError(f"{traj_path}: no frames; run the simulation longer or give another "
+                            f"trajectory")
     if dt_ps is not None:
         if not dt_ps > 0:
             raise AnalysisError(f"--dt-ps {dt_ps}: must be > 0")
@@ -180,10 +197,7 @@ def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
         if t is not None:
             return TrajectorySource(traj_path, top_path, topology, n_frames, t[0], t[1], "DCD header")
     elif suffix in _FILE_TIME_FORMATS:
-        with _quiet_c_stdout():
-            two = next(md.iterload(str(traj_path), top=topology, chunk=2))
-        t0 = float(two.time[0])
-        dt = float(two.time[1] - two.time[0]) if two.n_frames > 1 else 0.0
+        t0, dt = _file_times(traj_path, topology)
         if n_frames == 1 or dt > 0:
             return TrajectorySource(traj_path, top_path, topology, n_frames, t0, dt, "file")
     raise AnalysisError(f"{traj_path}: the time between frames is not in the file; give --dt-ps")

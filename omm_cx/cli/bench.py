@@ -52,6 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; the table (or ``--json``) on stdout, progress on stderr."""
     from omm_cx.bench import benchmark
+    from omm_cx.bench.report import format_table, write_json
+    from omm_cx.bench.scaling import run_scaling
 
     json_file = args.json_file or (args.json if isinstance(args.json, str) else None)
     log = (lambda msg: print(msg, file=sys.stderr))
@@ -60,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
         platforms=args.platforms.split(",") if args.platforms else None,
         target=args.target, encodings=args.encodings, replicas=args.replicas or (), log=log)
     if args.scaling:
-        result["scaling"] = benchmark.run_scaling(args.recipe, steps=args.steps or 20, log=log)
+        result["scaling"] = run_scaling(args.recipe, steps=args.steps or 20, log=log)
     if args.json is True:
         from omm_cx.io.tables import json_text
 
         print(json_text(result, indent=2), end="")
     else:
-        print(benchmark.format_table(result))
+        print(format_table(result))
     if json_file:
-        benchmark.write_json(result, json_file)
+        write_json(result, json_file)
         print(f"wrote {json_file}", file=sys.stderr if args.json is True else sys.stdout)
     return 0

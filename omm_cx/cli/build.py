@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
 
         print(json_text(i, indent=2), end="")
         return 0
+    dmin = i.get("min_distance_A")  # None for a one-atom build
+    dmin_text = "-" if dmin is None else f"{dmin:.2f} Å"
     print(f"{i['name']}: {i['n_atoms']} atoms ({i['formula']}), NC {i['nc_formula'] or '-'}, "
-          f"net charge {i['net_charge_e']:+g} e, min distance {i['min_distance_A']:.2f} Å")
+          f"net charge {i['net_charge_e']:+g} e, min distance {dmin_text}")
     print(f"wrote {out / 'structure.pdb'}, {out / 'system.xml'}, {out / 'build.json'}")
     return 0

@@ -13,7 +13,8 @@ and add a line to :data:`COMMANDS`.
 
 Error policy (:func:`call`): bad input (:class:`~omm_cx.errors.OmmCxError`, a missing or
 unreadable path) -> exit 2 and one line ``omm-cx CMD: error: <message>`` on stderr; a failed
-simulation -> exit 3; a run stopped by a signal -> 128 + signal (130, 143); Ctrl-C -> 130;
+simulation -> exit 3; a run stopped at its wall-time budget -> 4; a run stopped by a signal ->
+128 + signal (130, 143); Ctrl-C -> 130;
 a traceback only with ``--traceback``. argparse's usage errors exit 2 with one line too.
 """
 
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="omm-cx", description="OpenMM simulations of cation exchange in "
                     "colloidal nanocrystals. 'omm-cx CMD --help' describes a command.",
                     epilog="exit codes: 0 done; 2 bad input (one line names the file, key or "
-                    "atom); 3 simulation failed; 130/143 stopped by SIGINT/SIGTERM")
+                    "atom); 3 simulation failed; 4 run stopped at its wall-time budget (resume it); "
+                    "130/143 stopped by SIGINT/SIGTERM; 1 a bug (rerun with --traceback)")
     parser.add_argument("--version", action="version", version=f"omm_cx {__version__}")
     parser.add_argument("--traceback", action="store_true", help=_TRACEBACK_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

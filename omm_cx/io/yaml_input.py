@@ -88,8 +88,21 @@ def _key_paths(root) -> dict[int, str]:
     return paths
 
 
-def loads_yaml(text: str, name: str = "<text>") -> dict:
-    """Parse YAML text with the strict loader; ``name`` is the file named in errors.
+#: ``omm-cx schema`` kind of each kind of YAML file named by :func:`load_yaml`'s ``what``.
+_SCHEMA_KIND = {"recipe": "recipe", "run config": "run", "force-field file": "forcefield",
+                "fit file": "fit"}
+
+
+def _empty_hint(what: str | None) -> str:
+    kind = _SCHEMA_KIND.get(what or "")
+    if kind is None:
+        return ""
+    return f"; 'omm-cx schema {kind}' lists the keys of a {what}"
+
+
+def loads_yaml(text: str, name: str = "<text>", what: str | None = None) -> dict:
+    """Parse YAML text with the strict loader; ``name`` is the file named in errors,
+    ``what`` the kind of input (``recipe``, ``run config``, ...) for the fix.
 
     Raises :class:`ConfigError` for duplicate keys, malformed YAML, an empty document or
     a top level that is not a mapping.
@@ -108,10 +121,11 @@ def loads_yaml(text: str, name: str = "<text>") -> dict:
     finally:
         loader.dispose()
     if doc is None:
-        raise ConfigError(f"{name}: the file is empty; expected a mapping of keys")
+        raise ConfigError(f"{name}: the file is empty (an interrupted write?); expected a "
+                          f"mapping of keys{_empty_hint(what)}")
     if not isinstance(doc, dict):
         raise ConfigError(f"{name}: expected a mapping (key: value) at the top level, got "
-                          f"{type(doc).__name__}")
+                          f"{type(doc).__name__}{_empty_hint(what)}")
     return doc
 
 
@@ -127,4 +141,4 @@ def load_yaml(path: str | Path, what: str = "file") -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
-    return loads_yaml(text, str(path))
+    return loads_yaml(text, str(path), what)

@@ -12,7 +12,8 @@ new run record), :mod:`.record` (run.json, typed: :class:`RunRecord`), :mod:`.ru
 output folder), :mod:`.outputs` (roll-back of trajectory/CSV on resume),
 :mod:`.checkpoint`, :mod:`.health` (NaN and explosion checks), :mod:`.reporters`,
 :mod:`.signals`, :mod:`.engine` (OpenMM objects), :mod:`.source` (the simulated system),
-:mod:`.provenance` (versions, host).
+:mod:`.provenance` (versions, host), :mod:`.lock` (one run per folder),
+:mod:`.walltime` (the wall-time budget), :mod:`.faults` (failed writes -> one line).
 
 Importing this package does not import OpenMM.
 """

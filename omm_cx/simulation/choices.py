@@ -1,8 +1,8 @@
 """The choices of a run, as string enums: the JSON and YAML keep the plain strings
 (``Ensemble.NPT == "npt"``, ``str(Ensemble.NPT) == "npt"``).
 
-Used by the run record (:mod:`omm_cx.simulation.record`); the run-config reader may use
-them for its choices too.
+Used by the run config (:mod:`omm_cx.simulation.config_schema` validates the YAML strings
+into these, case-insensitively) and by the run record (:mod:`omm_cx.simulation.record`).
 """
 
 from __future__ import annotations
@@ -49,11 +49,14 @@ class SourceKind(Choice):
 
 
 class RunStatus(Choice):
-    """State of a run in run.json. ``running`` stays when the process was killed."""
+    """State of a run in run.json. ``running`` stays when the process was killed;
+    ``interrupted``: stopped by a signal; ``stopped``: stopped at its wall-time budget
+    (``max_wall_time``) with a checkpoint; both continue with ``--resume``."""
 
     RUNNING = "running"
     FINISHED = "finished"
     INTERRUPTED = "interrupted"
+    STOPPED = "stopped"
     FAILED = "failed"
 
 

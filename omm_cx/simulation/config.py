@@ -39,6 +39,12 @@ example with every key and its default::
       trajectory_format: dcd      # dcd | xtc
     platform: null                # CUDA > OpenCL > CPU when null
     precision: null               # single | mixed | double; null = mixed on GPUs
+    max_wall_time: null           # budget of each start/resume: seconds, 90m, 2h, 1:30:00;
+                                  # the run stops with a checkpoint before it runs out
+                                  # (exit 4, status 'stopped'; see omm_cx.simulation.walltime)
+
+The choices (``ensemble``, ``barostat``, ``report.trajectory_format``, ``precision``) are read
+case-insensitively into the string enums of :mod:`omm_cx.simulation.choices`.
 
 Time-step rule (documented, enforced): ``timestep_fs`` must be at most
 :data:`MAX_TIMESTEP_FS` (5 fs), and at most 0.5 fs x sqrt(lightest mass / amu) once the
@@ -59,6 +65,7 @@ from typing import Any, Mapping
 from omm_cx import units
 from omm_cx.io.validation import validate_input
 from omm_cx.io.yaml_input import ConfigError, load_yaml
+from omm_cx.simulation.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
 from omm_cx.simulation.config_schema import (
     ABORT_TEMPERATURE_FACTOR,
     BAROSTATS,
@@ -70,7 +77,9 @@ from omm_cx.simulation.config_schema import (
     TRAJECTORY_FORMATS,
     RunConfigInput,
     resolve,
+    to_choice,
 )
+from omm_cx.simulation.walltime import parse_duration
 
 __all__ = [
     "ABORT_TEMPERATURE_FACTOR", "BAROSTATS", "DEFAULT_REPORT_PS", "ENSEMBLES", "MASS_RULE_FS",
@@ -81,7 +90,7 @@ __all__ = [
 #: Keys that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = ("steps", "length_ns", "platform", "precision", "abort_temperature_K",
                      "minimize", "minimize_tolerance_eV_per_A", "minimize_max_iterations",
-                     "description")
+                     "description", "max_wall_time_s")
 
 
 @dataclass(frozen=True)
@@ -91,30 +100,31 @@ class Reporting:
     trajectory_steps: int
     state_steps: int
     checkpoint_steps: int
-    trajectory_format: str = "dcd"
+    trajectory_format: TrajectoryFormat = TrajectoryFormat.DCD
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """A validated run configuration. Paths are absolute; intervals are in steps."""
 
-    source_kind: str                    # "build" | "recipe" | "system"
+    source_kind: SourceKind             # build | recipe | system
     source: dict                        # {"path"} | {"recipe"} | {"forcefield", "structure", ...}
-    ensemble: str
+    ensemble: Ensemble
     temperature_K: float
     timestep_fs: float
     total_steps: int
     report: Reporting
     friction_per_ps: float = 1.0
     pressure_GPa: float | None = None
-    barostat: str | None = None
+    barostat: Barostat | None = None
     barostat_interval_steps: int = 25
     minimize: bool = True
     minimize_tolerance_eV_per_A: float = 0.01
     minimize_max_iterations: int = 0
     abort_temperature_K: float = 0.0
     platform: str | None = None
-    precision: str | None = None
+    precision: Precision | None = None
+    max_wall_time_s: float | None = None   # wall-time budget of each segment (s)
     seed: int | None = None
     origin: str = "run config"
     raw: dict = field(default_factory=dict, compare=False)
@@ -128,8 +138,10 @@ class RunConfig:
         return self.total_steps * self.timestep_ps
 
     def with_overrides(self, *, steps: int | None = None, platform: str | None = None,
-                       precision: str | None = None) -> "RunConfig":
-        """A copy with the command-line overrides applied (and checked)."""
+                       precision: str | None = None,
+                       max_wall_time: float | str | None = None) -> "RunConfig":
+        """A copy with the command-line overrides applied (and checked); ``max_wall_time``
+        in seconds or as text (``90m``, ``2h``, ``1:30:00``)."""
         cfg = self
         if steps is not None:
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
@@ -138,24 +150,32 @@ class RunConfig:
         if platform is not None:
             cfg = replace(cfg, platform=str(platform))
         if precision is not None:
-            if precision not in PRECISIONS:
-                raise ConfigError(f"--precision: {precision!r} is not one of "
-                                  f"{', '.join(PRECISIONS)}")
-            cfg = replace(cfg, precision=precision)
+            try:
+                cfg = replace(cfg, precision=to_choice(Precision, precision))
+            except ValueError as exc:
+                raise ConfigError(f"--precision: {exc}") from None
+        if max_wall_time is not None:
+            try:
+                cfg = replace(cfg, max_wall_time_s=parse_duration(max_wall_time))
+            except ValueError as exc:
+                raise ConfigError(f"--max-wall-time: {exc}") from None
         return cfg
 
     def as_dict(self) -> dict:
         """JSON-ready resolved settings (what the run actually uses)."""
+        def text(choice):
+            return None if choice is None else str(choice)
+
         return {
-            "source_kind": self.source_kind,
+            "source_kind": text(self.source_kind),
             "source": dict(self.source),
-            "ensemble": self.ensemble,
+            "ensemble": text(self.ensemble),
             "temperature_K": self.temperature_K,
-            "friction_per_ps": self.friction_per_ps if self.ensemble != "nve" else None,
+            "friction_per_ps": self.friction_per_ps if self.ensemble != Ensemble.NVE else None,
             "pressure_GPa": self.pressure_GPa,
-            "barostat": self.barostat,
+            "barostat": text(self.barostat),
             "barostat_interval_steps": (self.barostat_interval_steps
-                                        if self.ensemble == "npt" else None),
+                                        if self.ensemble == Ensemble.NPT else None),
             "timestep_fs": self.timestep_fs,
             "steps": self.total_steps,
             "length_ns": units.ps_to_ns(self.length_ps),
@@ -167,10 +187,11 @@ class RunConfig:
                 "trajectory_steps": self.report.trajectory_steps,
                 "state_steps": self.report.state_steps,
                 "checkpoint_steps": self.report.checkpoint_steps,
-                "trajectory_format": self.report.trajectory_format,
+                "trajectory_format": text(self.report.trajectory_format),
             },
             "platform": self.platform,
-            "precision": self.precision,
+            "precision": text(self.precision),
+            "max_wall_time_s": self.max_wall_time_s,
             "seed": self.seed,
         }
 

@@ -8,19 +8,24 @@ the :class:`~omm_cx.simulation.config.RunConfig` (paths resolved, intervals in s
 
 from __future__ import annotations
 
+import enum
 import os
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from omm_cx import units
-from omm_cx.io.validation import InputModel, Positive, Whole, key_error, lower
+from omm_cx.io.validation import InputModel, Positive, Whole, key_error
+from omm_cx.simulation.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
+from omm_cx.simulation.walltime import parse_duration
 
-ENSEMBLES = ("nvt", "npt", "nve")
-BAROSTATS = ("isotropic", "anisotropic")
-TRAJECTORY_FORMATS = ("dcd", "xtc")
-PRECISIONS = ("single", "mixed", "double")
+#: The accepted strings of each choice (the values of the enums of
+#: :mod:`omm_cx.simulation.choices`).
+ENSEMBLES = tuple(e.value for e in Ensemble)
+BAROSTATS = tuple(e.value for e in Barostat)
+TRAJECTORY_FORMATS = tuple(e.value for e in TrajectoryFormat)
+PRECISIONS = tuple(e.value for e in Precision)
 #: Largest accepted time step (fs), whatever the masses.
 MAX_TIMESTEP_FS = 5.0
 #: Mass rule: timestep_fs <= MASS_RULE_FS * sqrt(lightest mass / amu).
@@ -30,9 +35,37 @@ ABORT_TEMPERATURE_FACTOR = 3.0
 #: Default report intervals in ps.
 DEFAULT_REPORT_PS = {"trajectory": 2.0, "state": 1.0, "checkpoint": 20.0}
 _REPORT_KINDS = ("trajectory", "state", "checkpoint")
-_SOURCES = ("build", "recipe", "system")
+_SOURCES = tuple(e.value for e in SourceKind)
 
 StepCount = Annotated[Whole, Field(ge=1)]
+
+
+def to_choice(kind: type[enum.Enum], value: Any) -> Any:
+    """``value`` as a member of the string enum ``kind`` (case-insensitive); ValueError
+    naming the accepted strings."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        try:
+            return kind(value.lower())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not one of {', '.join(e.value for e in kind)}")
+
+
+def choice(kind: type[enum.Enum]) -> Any:
+    """A field type: one of the strings of the enum ``kind``, validated into the enum."""
+    return Annotated[kind, BeforeValidator(lambda v: to_choice(kind, v))]
+
+
+def _duration(v: Any) -> Any:
+    return v if v is None else parse_duration(v)
+
+
+#: A duration in seconds, written as seconds or as text (``90m``, ``2h``, ``1:30:00``).
+Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema({
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0},
+              {"type": "string", "pattern": r"^\s*(\d+(\.\d*)?\s*[a-zA-Z]*|(\d+-)?\d+:\d{1,2}:\d{1,2})\s*$"}]})]
 
 
 class SystemInput(InputModel):
@@ -56,7 +89,7 @@ class ReportInput(InputModel):
     state_steps: Optional[StepCount] = None
     checkpoint_ps: Optional[Positive] = None
     checkpoint_steps: Optional[StepCount] = None
-    trajectory_format: lower(Literal[TRAJECTORY_FORMATS]) = "dcd"
+    trajectory_format: choice(TrajectoryFormat) = TrajectoryFormat.DCD
 
 
 class RunConfigInput(InputModel):
@@ -67,12 +100,12 @@ class RunConfigInput(InputModel):
     system: Optional[SystemInput] = None
     description: Optional[str] = None
     seed: Optional[Annotated[Whole, Field(ge=0, le=2**31 - 1)]] = None
-    ensemble: lower(Literal[ENSEMBLES]) = "nvt"
+    ensemble: choice(Ensemble) = Ensemble.NVT
     temperature_K: Positive = Field(description="the thermostat temperature in K (for nve: "
                                     "the temperature of the initial velocities)")
     friction_per_ps: Optional[Positive] = None
     pressure_GPa: Optional[Annotated[float, Field(ge=-10, le=100)]] = None
-    barostat: Optional[lower(Literal[BAROSTATS])] = None
+    barostat: Optional[choice(Barostat)] = None
     barostat_interval_steps: StepCount = 25
     timestep_fs: Positive = Field(2.0, json_schema_extra={"maximum": MAX_TIMESTEP_FS})
     length_ns: Optional[Positive] = None
@@ -84,7 +117,10 @@ class RunConfigInput(InputModel):
     report: ReportInput = Field(default_factory=ReportInput)
     platform: Optional[str] = Field(None, description="CUDA, OpenCL, CPU or Reference; null: "
                                     "the fastest available")
-    precision: Optional[lower(Literal[PRECISIONS])] = None
+    precision: Optional[choice(Precision)] = None
+    max_wall_time: Optional[Duration] = Field(
+        None, description="wall-time budget of each start or resume: seconds, or text such "
+        "as 90m, 2h, 1:30:00; the run stops with a checkpoint before it runs out (exit 4)")
 
     @field_validator("timestep_fs")
     @classmethod
@@ -145,10 +181,10 @@ class _Checker:
 
     def ensemble_keys(self) -> None:
         given = self.m.model_fields_set
-        if self.m.ensemble == "nve" and "friction_per_ps" in given:
+        if self.m.ensemble == Ensemble.NVE and "friction_per_ps" in given:
             raise self.fail("friction_per_ps", "has no meaning for ensemble nve (no "
                                                "thermostat); remove it or use ensemble nvt")
-        if self.m.ensemble != "npt":
+        if self.m.ensemble != Ensemble.NPT:
             for key in ("pressure_GPa", "barostat", "barostat_interval_steps"):
                 if key in given:
                     raise self.fail(key, f"only applies to ensemble npt (this config has "
@@ -207,21 +243,21 @@ def resolve(model: RunConfigInput, doc: dict, origin: str, base: Path) -> dict:
     c, m = _Checker(model, origin, base), model
     kind, source = c.source()
     c.ensemble_keys()
-    npt = m.ensemble == "npt"
+    npt = m.ensemble == Ensemble.NPT
     total = c.total_steps()
     steps = c.report_steps()
     return dict(
-        source_kind=kind, source=source, ensemble=m.ensemble, temperature_K=m.temperature_K,
+        source_kind=SourceKind(kind), source=source, ensemble=m.ensemble, temperature_K=m.temperature_K,
         timestep_fs=m.timestep_fs, total_steps=total,
         report={"trajectory_steps": steps["trajectory"], "state_steps": steps["state"],
                 "checkpoint_steps": steps["checkpoint"],
                 "trajectory_format": m.report.trajectory_format},
         friction_per_ps=1.0 if m.friction_per_ps is None else m.friction_per_ps,
         pressure_GPa=(0.0 if m.pressure_GPa is None else m.pressure_GPa) if npt else None,
-        barostat=(m.barostat or "isotropic") if npt else None,
+        barostat=(m.barostat or Barostat.ISOTROPIC) if npt else None,
         barostat_interval_steps=m.barostat_interval_steps,
         minimize=m.minimize, minimize_tolerance_eV_per_A=m.minimize_tolerance_eV_per_A,
         minimize_max_iterations=m.minimize_max_iterations,
         abort_temperature_K=c.abort_temperature(), platform=m.platform, precision=m.precision,
-        seed=m.seed, origin=origin, raw=dict(doc),
+        max_wall_time_s=m.max_wall_time, seed=m.seed, origin=origin, raw=dict(doc),
     )

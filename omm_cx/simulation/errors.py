@@ -6,6 +6,8 @@ Exit codes of ``omm-cx run`` (the one policy of :mod:`omm_cx.cli.main`):
 * 0 -- the run finished (or was already finished);
 * 2 -- bad config, bad command line, or an output folder that must not be touched;
 * 3 -- the simulation failed (NaN or exploding energies); the last good checkpoint is kept;
+* 4 -- stopped at the wall-time budget (``--max-wall-time``) after writing a checkpoint;
+  continue with ``--resume``;
 * 128 + signal number (130 for SIGINT, 143 for SIGTERM) -- stopped by a signal after
   writing a checkpoint; continue with ``--resume``.
 """

@@ -1,4 +1,13 @@
-"""Rolling trajectory and CSV files back to a checkpoint's step before a resume.
+"""Rolling trajectory and CSV files back to a checkpoint's step before a resume, and
+the checksums that make the roll-back safe.
+
+Since run.json format 3 each checkpoint records the size and SHA-256 of the trajectory and
+state.csv as they were at its step (:class:`PrefixHasher`, updated incrementally: each
+checkpoint reads only the bytes written since the last one). A resume then checks that the
+file still starts with exactly those bytes and cuts it back to that size
+(:func:`verify_and_cut`): a file that is shorter or differs is an error naming it, and
+nothing is cut. Older run folders (no checksums) are rolled back by frame/row count
+(:func:`roll_back_trajectory`, :func:`roll_back_csv`).
 
 When a run is killed, the trajectory and the state CSV may hold frames and rows written
 after the last checkpoint (and a half-written last frame or line). A resume from the
@@ -15,14 +24,20 @@ varying size, each carrying its step; the file is scanned frame by frame (XDR he
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from pathlib import Path
 
 from omm_cx.io.atomic import atomic_write_text
 from omm_cx.simulation.errors import RunDirError
+from omm_cx.simulation.record import OutputPrefix
 
 _XTC_MAGIC = 1995
+#: Bytes of a DCD header that OpenMM rewrites with every frame (frame count, last step):
+#: zeroed in checksums, so that the checksum of a prefix does not change as frames follow.
+_DCD_VOLATILE = ((8, 12), (20, 24))
+_BLOCK = 1 << 20
 
 
 # -- DCD -------------------------------------------------------------------------------
@@ -187,3 +202,83 @@ def read_state_csv(path: str | os.PathLike) -> dict[str, list[float]]:
             except ValueError:
                 cols[h].append(float("nan"))
     return cols
+
+
+# -- checksums of the prefix a checkpoint covers ------------------------------------------
+class PrefixHasher:
+    """Running SHA-256 of a file that only grows (a trajectory, state.csv).
+
+    :meth:`update` hashes the bytes written since the last call and returns the
+    :class:`OutputPrefix` of the file as it is now. ``dcd``: the header fields that change
+    with each frame are hashed as zeros."""
+
+    def __init__(self, path: str | os.PathLike, dcd: bool = False):
+        self.path = Path(path)
+        self.dcd = bool(dcd)
+        self.size = 0
+        self.hash = hashlib.sha256()
+
+    def _feed(self, fh, end: int) -> None:
+        fh.seek(self.size)
+        while self.size < end:
+            block = bytearray(fh.read(min(_BLOCK, end - self.size)))
+            if not block:
+                break
+            if self.dcd:
+                for a, b in _DCD_VOLATILE:
+                    lo, hi = max(a - self.size, 0), min(b - self.size, len(block))
+                    if lo < hi:
+                        block[lo:hi] = bytes(hi - lo)
+            self.hash.update(block)
+            self.size += len(block)
+
+    def update(self, count: int, end: int | None = None) -> OutputPrefix:
+        """Hash up to byte ``end`` (default: the end of the file); ``count``: the frames or
+        rows the file holds there."""
+        with open(self.path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size if end is None else end
+            self._feed(fh, size)
+        return OutputPrefix(file=self.path.name, size=self.size, sha256=self.hash.hexdigest(),
+                            count=int(count))
+
+
+def verify_and_cut(path: str | os.PathLike, prefix: OutputPrefix | None, step: int,
+                   what: str = "frames") -> PrefixHasher | None:
+    """Check that ``path`` starts with the bytes ``prefix`` recorded at the checkpoint at
+    ``step``, then cut it back to them (DCD: with the header's frame count set). A prefix
+    of nothing (None or 0 bytes) removes the file. Returns the hasher positioned at the
+    cut (None when the file was removed).
+
+    Raises :class:`RunDirError` naming the file, nothing cut, when it is missing, shorter
+    than the prefix, or differs from it."""
+    path = Path(path)
+    if prefix is None or prefix.size == 0:
+        path.unlink(missing_ok=True)
+        return None
+    covered = (f"the {prefix.size} bytes ({prefix.count} {what}) that the checkpoint at step "
+               f"{step} covers")
+    fix = ("the run cannot be continued from this checkpoint: restore the file, or start "
+           "again with --overwrite")
+    if not path.is_file():
+        raise RunDirError(f"{path}: missing, but run.json records {covered}; {fix}")
+    size = path.stat().st_size
+    if size < prefix.size:
+        raise RunDirError(f"{path}: {size} bytes, shorter than {covered}: {what} written before "
+                          f"the checkpoint are missing; {fix}")
+    dcd = path.suffix == ".dcd"
+    hasher = PrefixHasher(path, dcd=dcd)
+    if hasher.update(prefix.count, end=prefix.size).sha256 != prefix.sha256:
+        raise RunDirError(f"{path}: does not match run.json's checksum of {covered} (changed or "
+                          f"damaged since it was written; nothing was cut); {fix}")
+    with open(path, "r+b") as fh:
+        fh.truncate(prefix.size)
+        if dcd:
+            fh.seek(12)
+            istart, nsavc = struct.unpack("<ii", fh.read(8))
+            fh.seek(8)
+            fh.write(struct.pack("<i", prefix.count))
+            fh.seek(20)
+            fh.write(struct.pack("<i", istart + max(prefix.count - 1, 0) * nsavc))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return hasher

@@ -11,12 +11,18 @@ Format versions (key ``format``):
    config)"), ``system.build_info`` a version-1 build record (see
    :mod:`omm_cx.systems.record`), a segment's ``ended``/``status``/``wall_s``/``ns_per_day``
    only once known.
-2. (this one) ``seed_source`` is ``config`` | ``random``; ``system.build_info`` is a
-   version-2 build record without its groups; every key of a segment is written (``null``
-   until known); non-finite numbers are ``null``.
+2. ``seed_source`` is ``config`` | ``random``; ``system.build_info`` is a version-2 build
+   record without its groups; every key of a segment is written (``null`` until known);
+   non-finite numbers are ``null``.
+3. (this one) as 2, plus ``checkpoints``: the last two checkpoints (oldest first), each
+   with the size and SHA-256 of its binary and XML files and of the trajectory and
+   state.csv up to its step (:class:`CheckpointEntry`); a segment also says on which
+   device and OpenMM version it ran, from which step and why it resumed from the file it
+   did (keys added in 3 are written once known).
 
-Version-1 files load (:meth:`RunRecord.from_dict` upgrades them in memory) and a run with
-a version-1 run.json can be resumed; the next write is version 2.
+Version-1 and -2 files load (:meth:`RunRecord.from_dict` upgrades them in memory) and a
+run with such a run.json can be resumed (without checksums to verify until its next
+checkpoint); the next write is version 3.
 
 Extra keys: forbidden (``extra='forbid'``: a key no model declares is a typo or a newer
 format, reported with the fix), except in ``settings``, which mirror
@@ -30,7 +36,15 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_serializer,
+)
 
 from omm_cx.errors import OmmCxError, RunDirError
 from omm_cx.io.tables import read_json, to_jsonable, write_json
@@ -46,7 +60,7 @@ from omm_cx.simulation.choices import (
 from omm_cx.systems.record import BuildRecord, describe_validation_error, upgrade_build_dict
 
 #: Version of the run.json layout written by this omm_cx.
-RUN_JSON_FORMAT = 2
+RUN_JSON_FORMAT = 3
 _FIX = "the run's settings are unknown: use --overwrite to start the run again"
 
 
@@ -149,8 +163,16 @@ class TrajectoryInfo(_Record):
     first_frame_step: int
 
 
+#: Segment keys added in format 3, written only once known (older segments stay as read).
+_SEGMENT_V3_KEYS = ("device", "openmm", "resumed_from_step", "resume_note",
+                    "restart_potential_kJmol")
+
+
 class Segment(_Record):
-    """One start or resume of a run: steps, times (ISO 8601, UTC), platform, host, speed."""
+    """One start or resume of a run: steps, times (ISO 8601, UTC), platform, device, OpenMM
+    version, host, speed; for a resume the checkpoint step and file it continued from, why
+    that file (``resume_note``: a fallback or another platform) and the potential energy
+    of the restored state (kJ/mol)."""
 
     started: str
     first_step: int
@@ -163,6 +185,54 @@ class Segment(_Record):
     status: RunStatus | None = None
     wall_s: float | None = None
     ns_per_day: float | None = None
+    device: str | None = None
+    openmm: str | None = None
+    resumed_from_step: int | None = None
+    resume_note: str | None = None
+    restart_potential_kJmol: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _v3_keys_once_known(self, handler) -> dict:
+        data = handler(self)
+        for key in _SEGMENT_V3_KEYS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class FileDigest(_Record):
+    """A checkpoint file: its name in the run folder, size (bytes) and SHA-256 (hex)."""
+
+    file: str
+    size: int
+    sha256: str
+
+
+class OutputPrefix(_Record):
+    """The trajectory or state.csv as it was at a checkpoint: its first ``size`` bytes,
+    their SHA-256 (DCD: with the header's frame count and last step zeroed, the two fields
+    that change with every frame) and the frames or rows they hold."""
+
+    file: str
+    size: int
+    sha256: str
+    count: int
+
+
+class CheckpointEntry(_Record):
+    """One checkpoint: its step, when and where it was written, its binary (exact) and
+    XML (portable) files, the potential energy of its state (kJ/mol) and the outputs it
+    covers. A file found damaged or missing on a resume is dropped (``None``)."""
+
+    step: int
+    time_ps: float
+    written: str
+    platform: str
+    binary: FileDigest | None = None
+    state: FileDigest | None = None
+    potential_kJmol: float | None = None
+    trajectory: OutputPrefix | None = None
+    state_csv: OutputPrefix | None = None
 
 
 class RunRecord(_Record):
@@ -188,6 +258,7 @@ class RunRecord(_Record):
     checkpoint_step: int | None = None
     time_ps: float = 0.0
     segments: list[Segment] = Field(default_factory=list)
+    checkpoints: list[CheckpointEntry] = Field(default_factory=list)
 
     @field_validator("seed_source", mode="before")
     @classmethod
@@ -254,6 +325,6 @@ def write_run_record(path: str | os.PathLike, record: RunRecord) -> Path:
     return write_json(path, record.to_dict())
 
 
-__all__ = ["RUN_JSON_FORMAT", "Minimization", "PlatformRecord", "ReportSettings", "RunRecord",
-           "RunSettings", "RunSystem", "Seeds", "Segment", "TrajectoryInfo", "read_run_record",
-           "write_run_record"]
+__all__ = ["RUN_JSON_FORMAT", "CheckpointEntry", "FileDigest", "Minimization", "OutputPrefix",
+           "PlatformRecord", "ReportSettings", "RunRecord", "RunSettings", "RunSystem", "Seeds",
+           "Segment", "TrajectoryInfo", "read_run_record", "write_run_record"]

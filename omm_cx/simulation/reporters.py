@@ -14,7 +14,9 @@ the progress line.
 * progress: :class:`ProgressReporter`, one self-overwriting line on stderr, only when
   stderr is a terminal.
 
-:class:`FileReporters` holds the two file reporters of a segment and closes their files.
+:class:`FileReporters` holds the two file reporters of a segment, flushes their files to
+disk and gives their sizes and checksums at a checkpoint (:meth:`FileReporters.sync`), and
+closes them.
 """
 
 from __future__ import annotations
@@ -65,9 +67,25 @@ class TrajectoryReporter:
         self.writer.writeModel(state.getPositions(asNumpy=True),
                                periodicBoxVectors=state.getPeriodicBoxVectors())
 
+    def flush(self) -> None:
+        """Python's buffer and the OS cache of the file to disk."""
+        if self.file is not None and not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        elif self.path.is_file():
+            _fsync_path(self.path)
+
     def close(self) -> None:
         if self.file is not None and not self.file.closed:
             self.file.close()
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def state_reporter(stream, interval_steps: int, append: bool):
@@ -83,15 +101,35 @@ def state_reporter(stream, interval_steps: int, append: bool):
 
 
 class FileReporters:
-    """The trajectory and state.csv reporters of one segment of a run; :meth:`close`
-    closes the files they write."""
+    """The trajectory and state.csv reporters of one segment of a run; :meth:`sync` flushes
+    them and checksums what they hold, :meth:`close` closes the files they write.
+
+    Appending to existing files (a resume) hashes their content once here."""
 
     def __init__(self, trajectory: str | os.PathLike, fmt: str, trajectory_steps: int,
                  state_csv: str | os.PathLike, state_steps: int, append_trajectory: bool,
                  append_state: bool):
+        from omm_cx.simulation.outputs import PrefixHasher
+
         self.trajectory = TrajectoryReporter(trajectory, fmt, trajectory_steps, append_trajectory)
         self.state_file = open(state_csv, "a" if append_state else "w", encoding="utf-8")
         self.state = state_reporter(self.state_file, state_steps, append_state)
+        self.intervals = (int(trajectory_steps), int(state_steps))
+        self.hashers = (PrefixHasher(trajectory, dcd=str(fmt) == "dcd"), PrefixHasher(state_csv))
+        if append_trajectory:
+            self.hashers[0].update(0)
+        if append_state:
+            self.hashers[1].update(0)
+
+    def sync(self, step: int) -> tuple:
+        """Flush both files to disk and return their
+        :class:`~omm_cx.simulation.record.OutputPrefix` (trajectory, state.csv) at ``step``
+        (the frames/rows they hold: one every interval)."""
+        self.trajectory.flush()
+        if not self.state_file.closed:
+            self.state_file.flush()
+            os.fsync(self.state_file.fileno())
+        return tuple(h.update(step // every) for h, every in zip(self.hashers, self.intervals))
 
     @property
     def reporters(self) -> list:

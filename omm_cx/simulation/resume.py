@@ -2,7 +2,8 @@
 
 :func:`decide` reads the folder (:mod:`omm_cx.simulation.rundir`) and the options
 ``--resume`` / ``--overwrite``; :func:`check_same_settings` refuses a resume whose config
-changes anything but :data:`~omm_cx.simulation.config.RESUMABLE_CHANGES`.
+changes anything but :data:`~omm_cx.simulation.config.RESUMABLE_CHANGES`. How a resume
+restores the state and the outputs: :mod:`omm_cx.simulation.restore`.
 """
 
 from __future__ import annotations
@@ -53,10 +54,15 @@ def decide(cfg: RunConfig, out: Path, resume: bool,
             f"{out}: holds an unfinished run{at}; use --resume to continue it or --overwrite "
             f"to delete it and start again ({', '.join(rundir.present_files(out))})")
     if not ckpt.has_checkpoint(out):
+        _refuse_lost_checkpoints(out)
         log.warning("%s: no checkpoint yet (the run stopped before its first one); starting "
                     "from the beginning", out)
         return "fresh", None
     record = rundir.read_record(out)  # a malformed run.json: RunDirError naming it
+    if record is None and not _has_outputs(out, cfg):
+        log.warning("%s: killed while writing its first checkpoint (no %s yet); starting from "
+                    "the beginning", out, rundir.RUN_JSON)
+        return "fresh", None
     if record is None:
         raise RunDirError(f"{out}: has a checkpoint but no {rundir.RUN_JSON}, so the settings "
                           f"of the run are unknown; use --overwrite to start again")
@@ -90,3 +96,21 @@ def check_same_settings(cfg: RunConfig, record: RunRecord) -> None:
     if old.get("source") != new.get("source"):
         log.warning("the config's system source differs from the run's; resuming with the "
                     "run's own system in build/")
+
+
+def _refuse_lost_checkpoints(out: Path) -> None:
+    """A run.json that records checkpoints none of which is in the folder: the files were
+    deleted (starting again would silently replace the run's outputs)."""
+    record = _readable_record(out)
+    if record is None or not record.checkpoints:
+        return
+    names = sorted({d.file for e in record.checkpoints for d in (e.binary, e.state) if d})
+    raise RunDirError(f"{out}: run.json records checkpoints ({', '.join(names)}, last at step "
+                      f"{record.checkpoints[-1].step}) but none of their files is in the folder; "
+                      f"restore them, or start again with --overwrite")
+
+
+def _has_outputs(out: Path, cfg: RunConfig) -> bool:
+    """Whether the trajectory or state.csv holds anything (the run got past step 0)."""
+    names = (rundir.TRAJECTORY[str(cfg.report.trajectory_format)], rundir.STATE_CSV)
+    return any((out / n).is_file() and (out / n).stat().st_size > 0 for n in names)

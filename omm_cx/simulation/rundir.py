@@ -9,8 +9,12 @@ Files of a run folder ``DIR``:
 ``start.pdb``       the structure the dynamics starts from (after minimization)
 ``traj.dcd``        frames every ``report.trajectory_*`` (or ``traj.xtc``)
 ``state.csv``       OpenMM ``StateDataReporter`` rows every ``report.state_*``
-``checkpoint.chk``  exact restart point (+ ``checkpoint.xml``, portable)
+``checkpoint.chk``  exact restart point (+ ``checkpoint.xml``, portable; the previous pair:
+                    ``checkpoint.prev.chk``, ``checkpoint.prev.xml``)
 ``final.pdb``       the last structure (written when the run finishes)
+``.lock``           held while a run writes into the folder (:mod:`omm_cx.simulation.lock`)
+``.NAME.*.tmp``     a write in progress (:mod:`omm_cx.io.atomic`); left by a kill, removed
+                    at the next start (:func:`remove_temporaries`)
 
 A folder is *empty* (none of these), *finished* (run.json says so) or *unfinished*
 (anything else: killed, interrupted, failed).
@@ -18,12 +22,14 @@ A folder is *empty* (none of these), *finished* (run.json says so) or *unfinishe
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
 
 from omm_cx.errors import RunDirError
-from omm_cx.simulation.checkpoint import CHECKPOINT_FILE, STATE_FILE
+from omm_cx.io import atomic
+from omm_cx.simulation.checkpoint import CHECKPOINT_FILES
 from omm_cx.simulation.choices import RunStatus
 from omm_cx.simulation.record import RUN_JSON_FORMAT, RunRecord, read_run_record, write_run_record
 
@@ -35,9 +41,10 @@ FINAL_PDB = "final.pdb"
 TRAJECTORY = {"dcd": "traj.dcd", "xtc": "traj.xtc"}
 __all__ = ["RUN_JSON", "RUN_JSON_FORMAT", "BUILD_DIR", "START_PDB", "STATE_CSV", "FINAL_PDB",
            "TRAJECTORY", "present_files", "read_record", "write_record", "folder_state",
-           "clean"]
+           "clean", "remove_temporaries"]
+log = logging.getLogger("omm_cx.simulation")
 
-_FILES = (RUN_JSON, START_PDB, STATE_CSV, FINAL_PDB, CHECKPOINT_FILE, STATE_FILE,
+_FILES = (RUN_JSON, START_PDB, STATE_CSV, FINAL_PDB, *CHECKPOINT_FILES,
           *TRAJECTORY.values())
 
 
@@ -87,3 +94,15 @@ def clean(out_dir: str | os.PathLike) -> None:
     for p in out_dir.glob(".*.tmp"):  # leftovers of interrupted atomic writes
         if p.is_file():
             p.unlink()
+
+
+def remove_temporaries(out_dir: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files of interrupted writes (``.NAME.*.tmp``) in the run
+    folder and its ``build/``, with a log line; call it only while holding the folder's
+    lock (:mod:`omm_cx.simulation.lock`)."""
+    out_dir = Path(out_dir)
+    removed = atomic.remove_temporaries(out_dir) + atomic.remove_temporaries(out_dir / BUILD_DIR)
+    if removed:
+        log.info("%s: removed %d temporary file(s) of an interrupted write: %s", out_dir,
+                 len(removed), ", ".join(str(p.relative_to(out_dir)) for p in removed))
+    return removed

@@ -26,13 +26,15 @@ from omm_cx import units
 from omm_cx.io.pdb import Structure, write_pdb
 from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation import checkpoint as ckpt
-from omm_cx.simulation import health, outputs, provenance, rundir, start
+from omm_cx.simulation import faults, health, lock, provenance, rundir, start
 from omm_cx.simulation.choices import RunStatus
 from omm_cx.simulation.config import RESUMABLE_CHANGES, RunConfig, check_timestep_for_masses, load_config
-from omm_cx.simulation.errors import RunDirError, RunInterrupted, SimulationError
+from omm_cx.simulation.errors import RunInterrupted, SimulationError
 from omm_cx.simulation.record import PlatformRecord, RunRecord, RunSettings, Segment
+from omm_cx.simulation.restore import restore, segment_details
 from omm_cx.simulation.resume import decide
 from omm_cx.simulation.signals import StopRequest
+from omm_cx.simulation.walltime import WallTimeBudget
 
 log = logging.getLogger("omm_cx.simulation")
 
@@ -41,7 +43,8 @@ log = logging.getLogger("omm_cx.simulation")
 CHUNK_STEPS = 200
 @dataclass
 class RunResult:
-    """What a run did. ``status``: 'finished' or 'already finished' (nothing to do)."""
+    """What a run did. ``status``: 'finished', 'already finished' (nothing to do) or
+    'stopped' (at the wall-time budget, with a checkpoint: continue with ``resume``)."""
 
     out_dir: Path
     status: str
@@ -75,7 +78,7 @@ def _files(out: Path, fmt: str) -> dict[str, Path]:
 
 def run(config, out_dir, *, steps: int | None = None, platform: str | None = None,
         precision: str | None = None, resume: bool = False, overwrite: bool = False,
-        progress: bool | None = None) -> RunResult:
+        progress: bool | None = None, max_wall_time: float | str | None = None) -> RunResult:
     """Run the MD that ``config`` describes into ``out_dir``.
 
     Parameters
@@ -96,27 +99,37 @@ def run(config, out_dir, *, steps: int | None = None, platform: str | None = Non
         Delete the folder's run files first (only those, see :mod:`rundir`).
     progress
         Progress line on stderr; None: only when stderr is a terminal.
+    max_wall_time
+        Budget of this call (s, or ``90m``, ``2h``, ``1:30:00``; else the config's): stop
+        with a checkpoint before it runs out, status 'stopped' (:mod:`.walltime`).
 
     Raises
     ------
     ConfigError, RunDirError
-        Bad settings or a folder that must not be touched (nothing is written then).
+        Bad settings or a folder that must not be touched (nothing is written then);
+        ``RunFolderBusy``: another live run holds the folder's lock (:mod:`.lock`).
+    WriteError
+        No space, size limit, no permission: names the path; the last checkpoint stays.
     SimulationError
         NaN/exploding energies; the last good checkpoint stays, run.json says 'failed'.
     RunInterrupted
         SIGTERM/SIGINT; a checkpoint was written, run.json says 'interrupted'.
     """
+    started = time.monotonic()
     cfg = config if isinstance(config, RunConfig) else load_config(config)
-    cfg = cfg.with_overrides(steps=steps, platform=platform, precision=precision)
+    cfg = cfg.with_overrides(steps=steps, platform=platform, precision=precision,
+                             max_wall_time=max_wall_time)
     out = Path(out_dir)
-    mode, record = decide(cfg, out, resume, overwrite)
-    files = _files(out, cfg.report.trajectory_format)
-    if mode == "done":
-        log.info("%s: the run is already finished (%d steps)", out, record.steps_done)
-        return RunResult(out, "already finished", record.steps_done, cfg.total_steps,
-                         record.steps_done * cfg.timestep_ps, record.platform.name,
-                         files=files, record=record)
-    return _Run(cfg, out, mode, record, files, progress).execute()
+    with faults.write_errors(out), lock.hold(out):
+        rundir.remove_temporaries(out)
+        mode, record = decide(cfg, out, resume, overwrite)
+        files = _files(out, cfg.report.trajectory_format)
+        if mode == "done":
+            log.info("%s: the run is already finished (%d steps)", out, record.steps_done)
+            return RunResult(out, "already finished", record.steps_done, cfg.total_steps,
+                             record.steps_done * cfg.timestep_ps, record.platform.name,
+                             files=files, record=record)
+        return _Run(cfg, out, mode, record, files, progress, started).execute()
 
 
 class _Run:
@@ -126,8 +139,9 @@ class _Run:
     the reporters."""
 
     def __init__(self, cfg: RunConfig, out: Path, mode: str, record: RunRecord | None,
-                 files: dict[str, Path], progress: bool | None):
+                 files: dict[str, Path], progress: bool | None, started: float | None = None):
         self.cfg, self.out, self.mode, self.files = cfg, out, mode, files
+        self.budget = WallTimeBudget(cfg.max_wall_time_s, started)
         self.record: RunRecord | None = record      # None until a fresh start writes it
         self.progress_enabled = progress
         self.loaded = None                          # source.LoadedSystem
@@ -193,18 +207,11 @@ class _Run:
     def _resume(self) -> int:
         from omm_cx.simulation import engine
 
-        try:
-            reseed = engine.derive_seeds(self.seed + 7919 * len(self.record.segments))
-            step, used, warning = ckpt.load_checkpoint(self.sim, self.out, reseed["integrator"])
-        except FileNotFoundError as exc:
-            raise RunDirError(f"{self.out}: no usable checkpoint ({exc}); use --overwrite to "
-                              f"start again") from None
+        reseed = engine.derive_seeds(self.seed + 7919 * len(self.record.segments))
+        restored = restore(self.sim, self.out, self.record, self.cfg, reseed["integrator"])
+        step, used, warning = restored[:3]
         if warning:
             log.warning(warning)
-        rep = self.cfg.report
-        outputs.roll_back_trajectory(self.files["trajectory"], rep.trajectory_format, step,
-                                     rep.trajectory_steps)
-        outputs.roll_back_csv(self.files["state_csv"], step, rep.state_steps)
         self.last_checkpoint = step
         self.record.platform = PlatformRecord(**self.platform)
         self.record.total_steps = self.cfg.total_steps
@@ -214,7 +221,7 @@ class _Run:
         self.record.settings = RunSettings.model_validate(settings)
         log.info("resuming from %s at step %d (t = %.4g ps)", used, step,
                  step * self.cfg.timestep_ps)
-        self.resumed_from = (step, used, warning)
+        self.resumed_from = restored
         self._health_check()
         return step
 
@@ -239,12 +246,15 @@ class _Run:
 
     def _checkpoint(self) -> None:
         """Flush the trajectory and CSV, then save the checkpoint and update run.json."""
-        for key in ("trajectory", "state_csv"):
-            ckpt.fsync_path(self.files[key])
-        step = ckpt.save_checkpoint(self.sim, self.out)
+        t = time.monotonic()
+        step = int(self.sim.currentStep)
+        prefixes = self.outputs.sync(step) if self.outputs is not None else (None, None)
+        self.record.checkpoints = ckpt.save_checkpoint(
+            self.sim, self.out, self.record.checkpoints, prefixes, _now(), self.platform["name"])
         self.last_checkpoint = step
         self.record.checkpointed(step, self.cfg.timestep_ps, _now())
         rundir.write_record(self.out, self.record)
+        self.budget.checkpoint_took(time.monotonic() - t)
 
     def _finish_record(self, status: RunStatus, message: str = "") -> None:
         if self.record is None:  # failed before the run was set up (e.g. minimization)
@@ -281,9 +291,14 @@ class _Run:
                 self._loop(stop)
                 if stop.requested and self.sim.currentStep < self.cfg.total_steps:
                     return self._interrupted(stop)
+                if self.budget.stopped:
+                    return self._stopped_at_budget()
         except SimulationError as exc:
             self._finish_record(RunStatus.FAILED, str(exc))
             raise
+        except OSError as exc:  # disk full, size limit, no permission: name the path
+            raise faults.failed_write(exc, self.out, self.outputs, self.last_checkpoint,
+                                      self._finish_record) from None
         except KeyboardInterrupt:
             self._finish_record(RunStatus.INTERRUPTED,
                                 "second signal: stopped without a new checkpoint")
@@ -325,7 +340,8 @@ class _Run:
         self.record.segments.append(Segment(
             started=_now(), first_step=first, last_step=first,
             resumed_from=self.resumed_from[1] if self.resumed_from else None,
-            platform=self.platform["name"], host=provenance.host()["hostname"], pid=os.getpid()))
+            platform=self.platform["name"], host=provenance.host()["hostname"], pid=os.getpid(),
+            **segment_details(self.platform, self.resumed_from)))
         rundir.write_record(self.out, self.record)
         log.info("%s: %s %s, %d atoms, %g K, dt %g fs, steps %d -> %d on %s",
                  self.out, str(cfg.ensemble).upper(), self.loaded.description,
@@ -343,6 +359,8 @@ class _Run:
         while sim.currentStep < cfg.total_steps and not stop.requested:
             cur = sim.currentStep
             target = min(cfg.total_steps, cur + CHUNK_STEPS, (cur // every + 1) * every)
+            if self.budget.stop_before(cur, target - cur):
+                break
             try:
                 sim.step(target - cur)
             except (ValueError, mm.OpenMMException) as exc:
@@ -362,6 +380,16 @@ class _Run:
                f"--resume")
         self._finish_record(RunStatus.INTERRUPTED, msg)
         raise RunInterrupted(f"{self.out}: {msg}", stop.signum, step, self._result("interrupted"))
+
+    def _stopped_at_budget(self) -> RunResult:
+        step = int(self.sim.currentStep)
+        if step != self.last_checkpoint:
+            self._health_check()
+            self._checkpoint()
+        msg = self.budget.message(step, self.cfg.total_steps, self.cfg.timestep_ps)
+        self._finish_record(RunStatus.STOPPED, msg)
+        log.info("%s: %s", self.out, msg)
+        return self._result("stopped")
 
     def _close_reporters(self) -> None:
         """Close the files of the reporters this run opened and detach every reporter."""

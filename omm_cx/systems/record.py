@@ -221,8 +221,11 @@ def upgrade_build_dict(data: Mapping[str, Any], where: str = "build record") -> 
     if version == 1:
         data.setdefault("source", BuildSource.RECIPE.value if "recipe" in data
                         else BuildSource.STRUCTURE.value)
-        if data.get("n_atoms") is None and data.get("counts"):
-            data["n_atoms"] = sum(data["counts"].values())
+        counts = data.get("counts")
+        if data.get("n_atoms") is None and isinstance(counts, Mapping) and counts:
+            # a count that is not a number is reported by the model, key 'counts.X'
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
+                data["n_atoms"] = sum(counts.values())
     data["format"] = BUILD_JSON_FORMAT
     return data
 

@@ -26,13 +26,16 @@ import numpy as np
 from omm_cx.analysis.groups import (groups_from_build_info, load_build_info,
                                     species_of_topology)
 from omm_cx.analysis.membership import MembershipCriterion, iter_membership
+from omm_cx.analysis.trajcheck import quiet_c_output
 from omm_cx.analysis.trajectory import find_trajectory, open_trajectory, run_dir_files
 from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
                                        peaks_table)
 from omm_cx.errors import AnalysisError
 from omm_cx.io.figures import new_figure, save_figure
+from omm_cx.io.pdb import check_pdb_text
 from omm_cx.io.tables import write_csv, write_json
 from omm_cx.periodic import cluster_centre
+from omm_cx.systems.record import BuildRecord
 
 
 @dataclass
@@ -63,22 +66,29 @@ class XrdPattern:
         return d
 
 
-def _build_info(path: Path) -> dict | None:
-    for p in (path / "build" / "build.json", path / "build.json"):
-        if p.is_file():
-            return load_build_info(p)
-    return None
+def _build_json(path: Path) -> Path | None:
+    """The build record file of a run or build directory (build/build.json or build.json),
+    or None when it has none."""
+    return next((p for p in (path / "build" / "build.json", path / "build.json") if p.is_file()),
+                None)
 
 
-def _default_a(info: Mapping | None) -> float | None:
-    crystals = (info or {}).get("crystals") or []
-    return float(crystals[0]["a_A"]) if crystals and crystals[0].get("a_A") else None
+def _default_a(record: BuildRecord | None) -> float | None:
+    """Lattice constant (Å) of the build's first crystal, for peak indexing."""
+    if record is None or not record.crystals or not record.crystals[0].a_A:
+        return None
+    return float(record.crystals[0].a_A)
 
 
-def _nc_atoms(info: Mapping | None, n_atoms: int) -> tuple[np.ndarray, str]:
-    groups = (info or {}).get("groups") or {}
+def _nc_atoms(record: BuildRecord | None, n_atoms: int,
+              where: object = "build.json") -> tuple[np.ndarray, str]:
+    groups = record.groups if record is not None else {}
     if "nc_cations" in groups and "nc_anions" in groups:
-        idx = np.sort(np.concatenate([groups["nc_cations"], groups["nc_anions"]]).astype(int))
+        idx = np.sort(np.asarray(list(groups["nc_cations"]) + list(groups["nc_anions"]), dtype=int))
+        if len(idx) and (idx.min() < 0 or idx.max() >= n_atoms):
+            raise AnalysisError(f"{where}: the nc_cations/nc_anions groups have indices "
+                                f"outside 0..{n_atoms - 1}; the build record is not of this "
+                                f"structure: rebuild it or use --atoms all")
         return idx, "build.json nc_cations + nc_anions"
     return np.arange(n_atoms), "all atoms (no build.json groups)"
 
@@ -96,10 +106,18 @@ def pattern_of_structure(path: str | os.PathLike, q_invA: np.ndarray, *,
     pdb = path / "structure.pdb" if path.is_dir() else path
     if not pdb.is_file():
         raise AnalysisError(f"{path}: no structure.pdb (not a build directory) and not a PDB file")
-    info = _build_info(path) if path.is_dir() else _build_info(path.parent)
-    t = md.load(str(pdb))
+    build_json = _build_json(path if path.is_dir() else path.parent)
+    info = load_build_info(build_json) if build_json is not None else None
+    check_pdb_text(pdb)  # finite coordinates, known records: StructureError naming the line
+    try:
+        with quiet_c_output():
+            t = md.load(str(pdb))
+    except Exception as exc:
+        raise AnalysisError(f"{pdb}: cannot read the structure ({exc}); give a PDB file whose "
+                            f"atom names are the species (omm-cx build writes structure.pdb)") from None
     species = species_of_topology(t.topology)
-    idx, how = _nc_atoms(info, t.n_atoms) if atoms == "nc" else (np.arange(t.n_atoms), "all atoms")
+    idx, how = (_nc_atoms(info, t.n_atoms, build_json) if atoms == "nc"
+                else (np.arange(t.n_atoms), "all atoms"))
     xyz = units.nm_to_angstrom(t.xyz[0].astype(float))[idx]
     intensity = _intensity(xyz, species[idx], q_invA, form_factors, str(path))
     return XrdPattern(path.name if path.is_dir() else path.stem, np.asarray(q_invA), intensity,
@@ -117,7 +135,7 @@ def pattern_of_run(run_dir: str | os.PathLike, q_invA: np.ndarray, *,
     info = load_build_info(build_json)
     src = open_trajectory(find_trajectory(run_dir), top)
     species = species_of_topology(src.topology)
-    groups = groups_from_build_info(info, species)
+    groups = groups_from_build_info(info, species, source=str(build_json))
     chosen = set(range(src.n_frames)[frames])
     if not chosen:
         raise AnalysisError(f"{run_dir}: the frame selection {frames} is empty "
