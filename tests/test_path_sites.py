@@ -57,7 +57,13 @@ def test_entry_and_kickoff_sites(wires):
     partner = kick.description["partner"]
     assert s.species[partner] == "Cd" and set(kick.moves) == {cu, partner}
     assert np.allclose(kick.structure.positions_A[cu], hole)
-    assert np.allclose(kick.moves[partner], hole) and kick.jitter_atoms == [cu]
+    assert np.linalg.norm(kick.moves[cu] - hole) == pytest.approx(kick.description["partner_distance_A"])
+    assert np.allclose(minimum_image(kick.moves[cu] - s.positions_A[partner], s.box_A), 0, atol=1e-9)
+    assert kick.jitter_atoms == [cu]
+    # the Cd is kicked on to a cage on its far side, not back through the incoming Cu
+    out = kick.moves[partner] - s.positions_A[partner]
+    assert out @ minimum_image(hole - s.positions_A[partner], s.box_A) < 0
+    assert 2.0 < np.linalg.norm(out) == pytest.approx(kick.description["partner_path_A"])
     cds = [i for i in nc if s.species[i] == "Cd"]
     dist = np.linalg.norm(minimum_image(s.positions_A[cds] - hole, s.box_A), axis=1)
     assert kick.description["partner_distance_A"] == pytest.approx(dist.min())

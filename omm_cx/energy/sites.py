@@ -9,8 +9,9 @@
   the surface adsorption site above it: on the outward radial line through the hole,
   ``adsorption_height_A`` (003: 1.8 Å) beyond the outermost NC atom within 2.5 Å of that
   line. The ion is placed on the adsorption site and moves to the hole.
-* **Kick-off** (003 step d): the ion at that interstitial site swaps with the nearest
-  cation of ``host_species`` (Cd); only the ion's start is jittered, as in 003.
+* **Kick-off** (003 step d): the ion at that interstitial site moves onto the nearest
+  cation of ``host_species`` (Cd), which moves on to the nearest cage on its far side
+  from the ion; only the ion's start is jittered, as in 003.
 
 "Radial" is from the wire axis (along z through the NC's centre) for a wire, and from the
 NC's centre otherwise.
@@ -198,13 +199,30 @@ def auto_path(kind: str, structure: Structure, info: Mapping, atom: int,
         moved = Structure(list(structure.species), pos, structure.box_A, structure.source)
         return AutoPath(moved, {atom: hole.position_A.copy()}, [atom], {"kind": kind, **desc})
     pos[atom] = hole.position_A
-    nc = set(nc_indices(info).tolist())
+    nc_idx = nc_indices(info)
+    nc = set(nc_idx.tolist())
     hosts = [i for i, s in enumerate(structure.species) if s == host_species and i in nc]
     if not hosts:
         raise StructureError(f"no {host_species} in the NC for the kick-off")
     d = np.linalg.norm(minimum_image(pos[hosts] - hole.position_A, structure.box_A), axis=1)
     partner = hosts[int(np.argmin(d))]
+    # the kicked-out cation goes to the nearest other cage on its far side from the ion
+    # (moving both along one line would push them through each other)
+    wire = info.get("wire_period_A") is not None
+    toward_ion = minimum_image(hole.position_A - pos[partner], structure.box_A)
+    options = []
+    for h in holes(structure, nc_idx, wire):
+        v = minimum_image(h.position_A - pos[partner], structure.box_A)
+        if np.linalg.norm(v) > 0.5 and v @ toward_ion < 0:
+            options.append((float(np.linalg.norm(v)), h))
+    if not options:
+        raise StructureError(f"no cage beyond {host_species} {partner} for the kick-off")
+    dist, target = min(options, key=lambda o: o[0])
     moved = Structure(list(structure.species), pos, structure.box_A, structure.source)
-    moves = {atom: pos[partner].copy(), partner: hole.position_A.copy()}
+    # end points in the same periodic image as the starts (the lines must be short)
+    moves = {atom: hole.position_A + minimum_image(pos[partner] - hole.position_A, structure.box_A),
+             partner: pos[partner] + minimum_image(target.position_A - pos[partner], structure.box_A)}
     return AutoPath(moved, moves, [atom], {"kind": kind, **desc, "partner": partner,
-                                           "partner_distance_A": float(d.min())})
+                                           "partner_distance_A": float(d.min()),
+                                           "partner_to_A": moves[partner].tolist(),
+                                           "partner_path_A": dist})
