@@ -32,6 +32,7 @@ from omm_cx.simulation import run
 from omm_cx.simulation.checkpoint import FAULT_POINTS
 from omm_cx.simulation.outputs import dcd_frame_count
 from test_run_resume import ROOT, _cfg
+from run_files import last_csv_step
 
 WAIT_S = 300  # safety limit for one subprocess (not a timing assertion)
 
@@ -51,16 +52,7 @@ def _launch(cfg_path: Path, out: Path, steps: int, fault: str | None) -> subproc
                             stderr=subprocess.PIPE, encoding="utf-8")
 
 
-def _last_row(out: Path) -> int:
-    try:
-        lines = (out / "state.csv").read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return -1
-    for line in reversed(lines):
-        fields = line.split(",")
-        if not line.startswith("#") and len(fields) == 9 and fields[-1]:
-            return int(fields[0])
-    return -1
+_last_row = last_csv_step
 
 
 def _checkpoint_step(out: Path) -> int:

@@ -27,6 +27,7 @@ from omm_cx.simulation.outputs import (
 from omm_cx.simulation.reporters import ProgressReporter
 from omm_cx.io.pdb import Structure
 from omm_cx.io.tables import read_json
+from run_files import last_csv_step
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "examples" / "quick.yaml"
@@ -43,17 +44,7 @@ def _start(out: Path, *extra: str) -> subprocess.Popen:
                             encoding="utf-8")
 
 
-def _last_csv_step(out: Path) -> int:
-    """Step of the last complete row of state.csv (-1 when none yet)."""
-    try:
-        lines = (out / "state.csv").read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return -1
-    for line in reversed(lines):
-        fields = line.split(",")
-        if not line.startswith("#") and len(fields) == 9 and fields[-1]:
-            return int(fields[0])
-    return -1
+_last_csv_step = last_csv_step
 
 
 def _wait_for_step(proc: subprocess.Popen, out: Path, step: int) -> None:
