@@ -104,3 +104,27 @@ def test_formation_energy_bookkeeping_and_relaxation(lj8):
     # replacing Cd by Cd changes nothing
     same = formation_energy(ff, wz, CDSE, r.params, reps, parse_defect("substitution:Cd@Cd"))
     assert same.E_f_eV == pytest.approx(0.0, abs=1e-4) and same.max_displacement_A < 1e-2
+
+
+def test_validate_defects_only_for_its_own_force_field():
+    from omm_cx.energy.defects import format_defects, validate_defects
+
+    assert validate_defects(load_forcefield("pbcdse")) == []
+    assert "no published defect energies" in format_defects([])
+
+
+@pytest.mark.slow
+def test_validate_cli_lists_003_table5(capsys):
+    """omm-cx validate cdse-cu-lj --defects --json: 003 Table 5 beside ours (~30 s)."""
+    import json
+
+    from omm_cx.cli.main import main
+
+    assert main(["validate", "cdse-cu-lj", "--defects", "--json"]) == 0
+    rows = {r["defect"]: r for r in json.loads(capsys.readouterr().out)["defects"]}
+    v, i = rows["vacancy:Cd"], rows["interstitial:Cu@octahedral"]
+    assert (v["published_eV"], v["published_dft_eV"]) == (5.3, 4.9)
+    assert (i["published_eV"], i["published_dft_eV"]) == (1.0, 0.4)
+    assert v["deviation_eV"] == pytest.approx(v["E_f_eV"] - 5.3)
+    assert v["n_host_atoms"] == 784 and "mu = 0" in v["reservoir"]
+    assert v["E_f_eV"] > 0 > i["E_f_eV"]  # a bound ion costs energy to remove; Cu binds

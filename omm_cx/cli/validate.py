@@ -13,6 +13,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``omm-cx validate``."""
     p.add_argument("forcefield", help="e.g. pbcdse")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--defects", action="store_true",
+                   help="also the published defect formation energies of the force field "
+                   "(003 Table 5 for cdse-cu-lj; relaxed supercells, about a minute)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,5 +23,15 @@ def run(args: argparse.Namespace) -> int:
     from omm_cx.lattice_statics import format_validation_table, validate_forcefield
 
     result = validate_forcefield(args.forcefield)
-    print(json.dumps(result, indent=2) if args.json else format_validation_table(result))
+    if args.defects:
+        from omm_cx.energy.defects import format_defects, validate_defects
+        from omm_cx.forcefield import load_forcefield
+
+        result["defects"] = validate_defects(load_forcefield(args.forcefield))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_validation_table(result))
+        if args.defects:
+            print(format_defects(result["defects"]))
     return 0

@@ -110,3 +110,57 @@ def formation_energy(ff: ForceField, structure: CrystalStructure, species: Mappi
                               "same box"}
     return DefectFormation(float(e_f), e_defect, e_perfect, mu, float(q), len(cell.species),
                            float(np.max(np.linalg.norm(d, axis=1))), cell, record)
+
+
+#: Published defect formation energies that belong to a force field (by parameter-file
+#: name): (defect, crystal phase name in LJ003_PHASES/ALL_PHASES, published FF value eV,
+#: published DFT value eV, source). 003 does not state its chemical potentials.
+DEFECT_REFERENCES: dict[str, list[tuple[str, str, float, float, str]]] = {
+    "cdse-cu-lj": [
+        ("vacancy:Cd", "CdSe-wurtzite", 5.3, 4.9, "003 Table 5"),
+        ("interstitial:Cu@octahedral", "CdSe-wurtzite", 1.0, 0.4, "003 Table 5"),
+    ],
+}
+
+
+def validate_defects(ff: ForceField, repeats: Sequence[int] = (7, 7, 4),
+                     platform: str | None = "CPU") -> list[dict]:
+    """The published defect formation energies of ``ff``'s own references
+    (:data:`DEFECT_REFERENCES`) beside ours: relaxed lattice parameters of the phase, a
+    ``repeats`` supercell, the isolated ion as reservoir (mu = 0; stated in each row).
+    An empty list when no defect references belong to ``ff``."""
+    from pathlib import Path
+
+    from omm_cx.crystals import LJ003_PHASES, REFERENCE_SETS, get_phase
+    from omm_cx.lattice_statics.relax import relax_phase
+    from omm_cx.systems.defects import parse_defect
+
+    name = next((Path(f).stem for f in ff.files if Path(f).stem in DEFECT_REFERENCES), None)
+    rows = []
+    for text, phase_name, ff_value, dft_value, source in DEFECT_REFERENCES.get(name or "", []):
+        own = REFERENCE_SETS.get(name, {})
+        phase = own.get(phase_name) or LJ003_PHASES.get(phase_name) or get_phase(phase_name)
+        params = relax_phase(ff, phase).params
+        f = formation_energy(ff, phase.structure, dict(phase.species), params, repeats,
+                             parse_defect(text), platform=platform)
+        rows.append({"defect": text, "phase": phase_name, "E_f_eV": f.E_f_eV,
+                     "published_eV": ff_value, "published_dft_eV": dft_value,
+                     "deviation_eV": f.E_f_eV - ff_value, "source": source,
+                     "reservoir": f.record["reservoir"], "background": f.record["background"],
+                     "n_atoms": f.n_atoms, "n_host_atoms": len(f.cell.perfect_species),
+                     "repeats": list(repeats)})
+    return rows
+
+
+def format_defects(rows: list[dict]) -> str:
+    """The rows of :func:`validate_defects` as a table (eV)."""
+    if not rows:
+        return "no published defect energies belong to this force field"
+    lines = [f"{'defect':<30}{'ours':>9}{'paper FF':>10}{'DFT':>7}{'ours - FF':>11}  source"]
+    for r in rows:
+        lines.append(f"{r['defect']:<30}{r['E_f_eV']:>9.2f}{r['published_eV']:>10.2f}"
+                     f"{r['published_dft_eV']:>7.2f}{r['deviation_eV']:>+11.2f}  {r['source']}")
+    lines.append(f"reservoir: {rows[0]['reservoir']}; charged cells: {rows[0]['background']}; "
+                 f"{'x'.join(map(str, rows[0]['repeats']))} supercells of "
+                 f"{rows[0]['n_host_atoms']} ions (see docs/fidelity.md)")
+    return "\n".join(lines)
