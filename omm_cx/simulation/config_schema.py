@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
@@ -78,6 +78,10 @@ class SystemInput(InputModel):
     dispersion_correction: bool = False
     ewald_error_tolerance: Annotated[float, Field(gt=0, le=0.1)] = 5e-4
     guard: bool = Field(True, description="Buckingham-catastrophe wall")
+    charge_policy: Literal["neutral", "background"] = Field(
+        "neutral", description="neutral: a net charge in a periodic box is an error; "
+        "background: allowed, with the uniform neutralising background of PME (003's charged "
+        "cells), recorded in build.json")
 
 
 class ReportInput(InputModel):
@@ -177,6 +181,7 @@ class _Checker:
             "dispersion_correction": s.dispersion_correction,
             "ewald_error_tolerance": s.ewald_error_tolerance,
             "guard": s.guard,
+            "charge_policy": s.charge_policy,
         }
 
     def ensemble_keys(self) -> None:

@@ -84,17 +84,21 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
     ff = load_forcefield(src["forcefield"])
     structure = read_pdb(src["structure"], ff.species)
     check_no_overlaps(structure)
+    background = src.get("charge_policy", "neutral") == "background"
     system = create_system(
         ff, structure.species, structure.box_A,
         coulomb=CoulombSettings(ewald_error_tolerance=src["ewald_error_tolerance"]),
         dispersion_correction=src["dispersion_correction"], guard=src["guard"],
+        allow_net_charge=background,
     )
     counts = dict(sorted(collections.Counter(structure.species).items()))
     record = BuildRecord(
         source=BuildSource.STRUCTURE, structure_file=str(src["structure"]), forcefield=ff.name,
         n_atoms=len(structure.species), counts=counts, species_order=sorted(counts),
-        # create_system refuses a net charge in a periodic box (no policy without a box)
-        charge_policy=None if structure.box_A is None else ChargePolicy.NEUTRAL,
+        # without a box there is no background: every pair is summed (no policy then)
+        charge_policy=None if structure.box_A is None else (
+            ChargePolicy.BACKGROUND if background else ChargePolicy.NEUTRAL),
+        net_charge_e=round(float(sum(ff.charge(s) for s in structure.species)), 9),
         box_A=None if structure.box_A is None else structure.box_A.tolist(),
         dispersion_correction=src["dispersion_correction"],
         ewald_error_tolerance=src["ewald_error_tolerance"], guard=src["guard"], groups={},
