@@ -278,6 +278,8 @@ def test_wire_uptake_per_unit_length(tmp_path):
     assert tab["n_anions"][0] == info["nc_counts"]["Se"] == 752
     ex = summary["analyses"]["exchange"]
     assert ex["in_going_species"] == ["Cu"] and ex["wire_period_A"] == info["wire_period_A"]
+    # 003's core region: Cu within 1.7 nm of the axis; the bath starts outside the wire
+    assert ex["core_radius_A"] == 17.0 and tab["n_in_going_core"][0] == 0
 
 
 def test_registry_names_every_analysis_class():

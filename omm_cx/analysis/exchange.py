@@ -11,7 +11,11 @@ Per frame, with NC membership from :mod:`omm_cx.analysis.membership`:
   Pb -> Cd, rho_Pb for Cd -> Pb; NaN when the NC has no cations);
 - ``n_anions_lost``: original NC anions no longer in the NC (dissolved, Supplementary
   Fig. 5);
-- ``nc_radius_A`` and the NC centre (Å).
+- ``nc_radius_A`` and the NC centre (Å);
+- for a periodic wire (003): ``n_in_going_per_nm`` (uptake per nm of wire, Fig. 5) and
+  ``n_in_going_core``, the in-going ions inside the "core region", a cylinder coaxial
+  with the wire of radius :data:`CORE_RADIUS_A` (003: 1.7 nm; "we counted the number of
+  Cu atoms entering it"), axis along z through the NC centre of the frame.
 
 :func:`compute_exchange` works on an in-memory trajectory; :class:`ExchangeAnalysis` is
 the streaming ``exchange`` analysis of the driver (exchange.csv, its figures).
@@ -31,6 +35,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
     from omm_cx.analysis.groups import AnalysisGroups
+
+#: Radius of 003's core region of a wire (Å).
+CORE_RADIUS_A = 17.0
 
 #: Columns of exchange.csv, in order (the first five are the published quantities).
 EXCHANGE_COLUMNS = ("time_ps", "n_in_going", "n_original", "n_anions", "rho", "n_cations",
@@ -101,9 +108,18 @@ class ExchangeAnalysis(Analysis):
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
         self.acc = ExchangeAccumulator(ctx.groups)
+        record = ctx.build_info
+        self.wire = record is not None and record.wire_period_A is not None
+        self.core: list[int] = []
 
     def add(self, frame: Frame, membership: FrameMembership | None) -> None:
         self.acc.add(frame.time_ps, membership)
+        if self.wire:  # in-going ions within CORE_RADIUS_A of the wire's axis (xy distance)
+            from omm_cx.periodic import minimum_image
+
+            ing = self.ctx.groups.in_going
+            d = minimum_image(frame.xyz_A[ing] - membership.centre_A, frame.box_A)
+            self.core.append(int(np.sum(np.hypot(d[:, 0], d[:, 1]) < CORE_RADIUS_A)))
 
     def finish(self) -> AnalysisOutput:
         groups = self.ctx.groups
@@ -112,6 +128,7 @@ class ExchangeAnalysis(Analysis):
         period = record.wire_period_A if record is not None else None
         if period:  # a periodic wire (003): uptake per unit length, as in 003 Fig. 5
             tab["n_in_going_per_nm"] = np.asarray(tab["n_in_going"]) / (float(period) / 10)
+            tab["n_in_going_core"] = np.asarray(self.core, dtype=int)
         s = {"in_going_species": list(groups.in_going_species),
              "leaving_species": groups.leaving_species,
              "rho_first": float(tab["rho"][0]), "rho_last": float(tab["rho"][-1]),
@@ -122,8 +139,12 @@ class ExchangeAnalysis(Analysis):
         if period:
             s["wire_period_A"] = float(period)
             s["n_in_going_per_nm_last"] = float(tab["n_in_going_per_nm"][-1])
+            s["n_in_going_core_last"] = int(tab["n_in_going_core"][-1])
+            s["core_radius_A"] = CORE_RADIUS_A
             s["columns"] += (", n_in_going_per_nm (in-going cations in the wire per "
-                             "nm of wire, the build's period)")
+                             "nm of wire, the build's period), n_in_going_core (in-going "
+                             f"ions within {CORE_RADIUS_A:g} Å of the wire axis: 003's core "
+                             "region)")
         names = (",".join(groups.in_going_species) or "-", groups.leaving_species or "-")
         return AnalysisOutput(s, tables={"exchange.csv": tab}, figures={
             "exchange.png": lambda: _figure("plot_exchange", tab),
