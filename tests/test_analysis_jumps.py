@@ -154,8 +154,10 @@ def test_neighbour_criteria_after_the_jump():
 
 
 def test_site_classes_and_interval_checks():
-    c = JumpCriteria()
+    c = JumpCriteria(site_rule="strict")
     assert [c.site_of(n) for n in (6, 4, 5, 3, 0)] == ["octa", "tetra", "other", "other", "other"]
+    with pytest.raises(AnalysisError, match="site_rule"):
+        JumpCriteria(site_rule="three")
     assert frame_stride_for(2.0, 2.0) == 1
     assert frame_stride_for(2.0, 0.5) == 4
     with pytest.raises(AnalysisError, match="every 2 ps"):
@@ -174,3 +176,29 @@ def test_summary_over_runs_reproduces_004_table_2():
     assert round(out["mean"]["kick_ratio"], 3) == 0.474
     assert round(out["sem"]["kick_ratio"], 3) == 0.022
     assert [round(r["kick_ratio"], 3) for r in out["runs"].values()] == [0.474, 0.410, 0.490, 0.451, 0.544]
+
+
+@pytest.mark.parametrize("n, two_class, strict", [(3, "tetra", "other"), (4, "tetra", "tetra"),
+                                                  (5, "octa", "other"), (6, "octa", "octa"),
+                                                  (7, "octa", "other")])
+def test_site_classes_with_hand_placed_anions(n, two_class, strict):
+    """n anions 3.0 Å from the target (inside the 4.1 Å of 004) and two at 4.5 Å (outside):
+    the count is n; 004's two classes by default (octa + tetra = every jump), the strict
+    6/4 rule as an option."""
+    from omm_cx.periodic import NeighborSearch
+
+    rng = np.random.default_rng(n)
+    target = np.array([10.0, 10.0, 10.0])
+    v = rng.normal(size=(n + 2, 3))
+    v /= np.linalg.norm(v, axis=1)[:, None]
+    anions = target + v * np.r_[np.full(n, 3.0), 4.5, 4.5][:, None]
+    count = int(NeighborSearch(anions, np.eye(3) * 20.0).count_within(target[None], 4.1)[0])
+    assert count == n
+    assert JumpCriteria().site_of(count) == two_class
+    assert JumpCriteria(site_rule="strict").site_of(count) == strict
+
+
+def test_two_classes_cover_every_jump():
+    traj, groups, _, _ = _scenario()
+    s = summarize_jumps(find_jumps(traj, groups))
+    assert s["n_octa"] + s["n_tetra"] == s["n_intf"] + s["n_shell"] and s["n_other"] == 0

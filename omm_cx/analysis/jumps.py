@@ -30,8 +30,11 @@ counts) or, when ``core_radius_A`` is given, as being closer than it to the NC c
 n_kick counts interface jumps with at least one such partner (Table 2).
 
 Target site: anions of the pre-jump frame within 4.1 Å of the post-jump position. Counts
-map to classes by ``site_classes`` (default 6 -> octa, 4 -> tetra, strict: any other
-count, e.g. 5 or 3 at a surface, is reported as "other" and counted in n_other).
+map to two classes as in 004 (default ``site_rule="two-class"``: at least
+``octa_min_anions`` = 5 anions -> octa, fewer -> tetra, so n_octa + n_tetra = n_intf +
+n_shell; 5 is the midpoint between the ideal 4 and 6), or with ``site_rule="strict"`` by
+``site_classes`` (6 -> octa, 4 -> tetra; any other count, e.g. 5 or 3 at a surface, is
+"other" and counted in n_other).
 
 r_a, r_c: mean distance from the post-jump position to the 4 nearest anions / 4 nearest
 other cations in the post-jump frame. Table 3 means per class (intf/shell x octa/tetra);

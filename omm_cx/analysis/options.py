@@ -28,15 +28,25 @@ class JumpCriteria:
     core_min_neighbors: int = 3
     core_radius_A: float | None = None
     site_cutoff_A: float = 4.1
+    #: "two-class" (004: every jump is octahedral or tetrahedral): octa when at least
+    #: ``octa_min_anions`` anions lie within site_cutoff_A, tetra otherwise; "strict": only
+    #: the counts of ``site_classes`` have a class, any other count is "other".
+    site_rule: str = "two-class"
+    octa_min_anions: int = 5
     site_classes: tuple = ((6, "octa"), (4, "tetra"))
     n_nearest: int = 4
 
     def __post_init__(self):
         if self.neighbors_frame not in ("pre", "post"):
             raise AnalysisError(f"neighbors_frame {self.neighbors_frame!r}: use 'pre' or 'post'")
+        if self.site_rule not in ("two-class", "strict"):
+            raise AnalysisError(f"site_rule {self.site_rule!r}: use 'two-class' or 'strict'")
 
     def site_of(self, n_anions: int) -> str:
-        return dict(self.site_classes).get(int(n_anions), "other")
+        """Class of a jump's target site from the anions within ``site_cutoff_A``."""
+        if self.site_rule == "strict":
+            return dict(self.site_classes).get(int(n_anions), "other")
+        return "octa" if int(n_anions) >= self.octa_min_anions else "tetra"
 
     def describe(self) -> dict:
         d = asdict(self)

@@ -89,6 +89,9 @@ def add_arguments(a: argparse.ArgumentParser) -> None:
     d.add_argument("--rdf-frames", type=int, default=200,
                    help="at most this many frames, evenly spaced, for g(r) (default 200)")
     j = a.add_argument_group("jumps (004 criteria)")
+    j.add_argument("--jump-site-rule", choices=("two-class", "strict"), default="two-class",
+                   help="target-site classes: two-class (004: >= 5 anions within 4.1 Å octa, "
+                   "else tetra; default) or strict (6 octa, 4 tetra, others 'other')")
     j.add_argument("--jump-neighbors-frame", choices=("pre", "post"), default="pre",
                    help="evaluate the Pb-neighbour criteria 4/5 before (default) or after the jump")
     j.add_argument("--core-radius-A", type=float,
@@ -118,7 +121,8 @@ def _options(args):
 
     crit = MembershipCriterion(method=args.membership, cutoff_A=args.cutoff_A,
                                min_anions=args.min_anions, framework_cutoff_A=args.framework_cutoff_A)
-    jc = JumpCriteria(neighbors_frame=args.jump_neighbors_frame, core_radius_A=args.core_radius_A)
+    jc = JumpCriteria(neighbors_frame=args.jump_neighbors_frame, core_radius_A=args.core_radius_A,
+                      site_rule=args.jump_site_rule)
     return AnalysisOptions(
         membership=crit, jumps=jc, roles=args.roles,
         in_going_species=[s.strip() for s in args.in_going.split(",")] if args.in_going else None,
