@@ -2,7 +2,8 @@
 """002's Debye-scattering series (Fig. 5 and S5): 7 nm PbS@CdS particles with ever thicker
 zinc-blende or rocksalt CdS shells (recipe ``pbs-cds-core-shell-xrd``: commensurate S
 sublattice, PbS at 5.94 Å, CdS at 5.81 Å, unrelaxed), their powder patterns, the (111),
-(200), (220) peak centres, I111/I200 and the conversion read back from Q220.
+(200), (220) peak centres, I111/I200 (002's ratio of fitted amplitudes, and the ratio of
+areas) and the conversion read back from Q220.
 
     python examples/xrd_core_shell_series.py -o out/xrd-series            # ~1 min on 2 cores
     python examples/xrd_core_shell_series.py -o out/xrd-series --step 0.05
@@ -33,7 +34,8 @@ def series(diameter_nm: float, fractions, q) -> tuple[dict, dict]:
     doc["nanocrystal"]["diameter_nm"] = diameter_nm
     q220 = [2 * np.pi * np.sqrt(8) / a for a in (A_PBS, A_CDS)]
     rows = {k: [] for k in ("shell", "exchanged_fraction", "n_atoms", "q111_invA", "q200_invA",
-                            "q220_invA", "I111_over_I200", "conversion_from_q220")}
+                            "q220_invA", "I111_over_I200", "I111_over_I200_area",
+                            "conversion_from_q220")}
     patterns = {"q_invA": q}
     for structure in ("zincblende", "rocksalt"):
         doc["nanocrystal"]["shell"]["structure"] = structure
@@ -48,11 +50,13 @@ def series(diameter_nm: float, fractions, q) -> tuple[dict, dict]:
                              ("q200_invA", peaks["200"].q_centre_invA),
                              ("q220_invA", peaks["220"].q_centre_invA),
                              ("I111_over_I200", peaks_table(peaks)["I111_over_I200"]),
+                             ("I111_over_I200_area", peaks_table(peaks)["I111_over_I200_area"]),
                              ("conversion_from_q220", float(conversion_from_q220(
                                  peaks["220"].q_centre_invA, *q220)))):
                 rows[key].append(val)
             patterns[f"{structure}_{X:.2f}"] = intensity / len(s.species)
-            print(f"{structure:10s} X = {X:.2f}: I111/I200 = {rows['I111_over_I200'][-1]:.3f}, "
+            print(f"{structure:10s} X = {X:.2f}: I111/I200 = {rows['I111_over_I200'][-1]:.3f} "
+                  f"(amplitudes; areas {rows['I111_over_I200_area'][-1]:.3f}), "
                   f"Q111/Q200/Q220 = {peaks['111'].q_centre_invA:.4f}/"
                   f"{peaks['200'].q_centre_invA:.4f}/{peaks['220'].q_centre_invA:.4f} 1/Å")
     return rows, patterns

@@ -110,7 +110,9 @@ def debye_intensity(xyz_A: np.ndarray, species: Sequence[str], q_invA: np.ndarra
 class Peak:
     """One reflection: ``hkl``, ``q_nominal_invA`` (2 pi |hkl| / a), ``q_centre_invA``
     (centroid above background), ``q_max_invA`` (position of the maximum), ``intensity``
-    (area above background, electrons^2/Å), ``window_invA`` (lo, hi)."""
+    (area above background, electrons^2/Å), ``window_invA`` (lo, hi), ``amplitude``
+    (height of a Gaussian fitted to the peak above background, electrons^2; 002 compares
+    amplitudes) and its ``fwhm_invA``."""
 
     hkl: tuple[int, int, int]
     q_nominal_invA: float
@@ -118,6 +120,8 @@ class Peak:
     q_max_invA: float
     intensity: float
     window_invA: tuple[float, float]
+    amplitude: float = float("nan")
+    fwhm_invA: float = float("nan")
 
 
 def find_peaks(q_invA: np.ndarray, intensity: np.ndarray, a_A: float,
@@ -155,9 +159,40 @@ def find_peaks(q_invA: np.ndarray, intensity: np.ndarray, a_A: float,
         net = np.clip(yw - base, 0, None)
         area = float(np.sum((net[1:] + net[:-1]) * np.diff(qw)) / 2)
         key = "".join(str(h) for h in hkl)
+        amp, fwhm = _gaussian_amplitude(qw, net)
         out[key] = Peak(tuple(hkl), float(q0), _half_max_centroid(qw, net),
-                        float(qw[np.argmax(yw)]), area, (float(qw[0]), float(qw[-1])))
+                        float(qw[np.argmax(yw)]), area, (float(qw[0]), float(qw[-1])), amp, fwhm)
     return out
+
+
+def _gaussian_amplitude(q: np.ndarray, net: np.ndarray, core: float = 0.3) -> tuple[float, float]:
+    """(height, FWHM) of a Gaussian fitted (least squares) to the contiguous part of the
+    background-subtracted peak ``net`` above ``core`` times its maximum, around the
+    maximum: the peak's amplitude without its tails and fringes. Falls back to the highest
+    point (and NaN width) when the fit fails."""
+    from scipy.optimize import curve_fit
+
+    k = int(np.argmax(net))
+    top = float(net[k])
+    if not top > 0:
+        return 0.0, float("nan")
+    lo, hi = k, k
+    while lo > 0 and net[lo - 1] >= core * top:
+        lo -= 1
+    while hi < len(net) - 1 and net[hi + 1] >= core * top:
+        hi += 1
+    x, y = q[lo:hi + 1], net[lo:hi + 1]
+    width = max(float(x[-1] - x[0]), 2 * float(np.mean(np.diff(q))))
+    if len(x) < 4:
+        return top, float("nan")
+    try:
+        (a, x0, sig), _ = curve_fit(lambda t, a, x0, sig: a * np.exp(-0.5 * ((t - x0) / sig) ** 2),
+                                    x, y, p0=(top, float(q[k]), width / 2.5), maxfev=2000)
+    except (RuntimeError, ValueError):
+        return top, float("nan")
+    if not (a > 0 and x[0] <= x0 <= x[-1]):
+        return top, float("nan")
+    return float(a), float(2.3548200450309493 * abs(sig))
 
 
 def _half_max_centroid(q: np.ndarray, net: np.ndarray) -> float:
@@ -185,11 +220,25 @@ def _minimum_between(q: np.ndarray, y: np.ndarray, a: float, b: float) -> float:
     return float(q[m][np.argmin(y[m])])
 
 
-def peaks_table(peaks: Mapping[str, Peak]) -> dict:
-    """JSON-ready dict of :func:`find_peaks` output, with I111/I200 when both are present."""
+#: How I111/I200 is taken: "amplitude" (002: the ratio of the fitted peak heights,
+#: Gaussian profile) or "area" (integrated intensities above background).
+RATIO_DEFINITIONS = ("amplitude", "area")
+
+
+def peaks_table(peaks: Mapping[str, Peak], ratio: str = "amplitude") -> dict:
+    """JSON-ready dict of :func:`find_peaks` output, with ``I111_over_I200`` when both are
+    present: by default 002's ratio of fitted amplitudes; ``ratio="area"`` for the ratio
+    of areas. Both are given as ``I111_over_I200_amplitude`` and ``I111_over_I200_area``."""
+    if ratio not in RATIO_DEFINITIONS:
+        raise ValueError(f"ratio {ratio!r}: use one of {', '.join(RATIO_DEFINITIONS)}")
     d = {k: asdict(p) for k, p in peaks.items()}
-    if "111" in peaks and "200" in peaks and peaks["200"].intensity > 0:
-        d["I111_over_I200"] = peaks["111"].intensity / peaks["200"].intensity
+    if "111" in peaks and "200" in peaks:
+        a, b = peaks["111"], peaks["200"]
+        both = {"amplitude": a.amplitude / b.amplitude if b.amplitude > 0 else float("nan"),
+                "area": a.intensity / b.intensity if b.intensity > 0 else float("nan")}
+        d["I111_over_I200"] = both[ratio]
+        d["I111_over_I200_amplitude"], d["I111_over_I200_area"] = both["amplitude"], both["area"]
+        d["I111_over_I200_definition"] = ratio
     return d
 
 
