@@ -12,9 +12,10 @@ DESCRIPTION = ("Time MD of a recipe's system on every OpenMM platform and in LAM
 
 def _encoding_list(text: str) -> list[str]:
     names = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [n for n in names if n not in ("auto", "onehot", "tables")]
+    bad = [n for n in names if n not in ("auto", "onehot", "tables", "nonbonded")]
     if bad or not names:
-        raise argparse.ArgumentTypeError(f"unknown encoding(s) {bad or text!r}; use auto, onehot, tables")
+        raise argparse.ArgumentTypeError(f"unknown encoding(s) {bad or text!r}; use auto, onehot, "
+                                         "tables, nonbonded (Lorentz-Berthelot LJ only)")
     return names
 
 
