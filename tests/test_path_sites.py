@@ -94,3 +94,20 @@ def test_swap_jitters_only_the_chosen_atom():
     assert np.all(prof.start_A[:, k_se] == s.positions_A[se])  # the partner starts on its site
     assert np.all(np.abs(prof.start_A[:, k_pb] - s.positions_A[pb]) <= 0.5)
     assert np.abs(prof.start_A[:, k_pb] - s.positions_A[pb]).max() > 0.0
+
+
+def test_paths_start_from_a_finished_run_folder(wires, tmp_path):
+    """A run folder (final.pdb + build/build.json, e.g. a wire annealed by MD) is a path
+    input; an unfinished one is refused with the fix."""
+    import shutil
+
+    from omm_cx.energy.path import load_path_inputs
+
+    b = wires["cdse-nanowire-cu"]
+    b.write(tmp_path / "run" / "build")
+    with pytest.raises(StructureError, match="without final.pdb"):
+        load_path_inputs(tmp_path / "run")
+    shutil.copy(tmp_path / "run" / "build" / "structure.pdb", tmp_path / "run" / "final.pdb")
+    ff, s, info = load_path_inputs(tmp_path / "run")
+    assert ff.name == "cdse-cu-lj" and len(s.species) == b.info["n_atoms"]
+    assert info["groups"]["nc_cations"] == b.info["groups"]["nc_cations"]

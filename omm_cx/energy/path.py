@@ -191,9 +191,11 @@ def plot_path(profile: PathProfile, ax=None):
 
 
 def load_path_inputs(source, forcefield: str | None = None) -> tuple[ForceField, Structure, dict]:
-    """What ``omm-cx path`` starts from. ``source``: a PDB file or a build directory
-    (structure.pdb + build.json); the force field is ``forcefield`` or the build record's.
-    Returns (force field, structure, build record or {})."""
+    """What ``omm-cx path`` starts from. ``source``: a PDB file, a build directory
+    (structure.pdb + build.json) or a finished run folder (its final.pdb with
+    build/build.json: e.g. a wire annealed by MD and minimized); the force field is
+    ``forcefield`` or the build record's. Returns (force field, structure, build record
+    or {})."""
     from pathlib import Path
 
     from omm_cx.forcefield import load_forcefield
@@ -205,14 +207,22 @@ def load_path_inputs(source, forcefield: str | None = None) -> tuple[ForceField,
         raise StructureError(f"structure {str(src)!r} not found (a PDB file or a build "
                              f"directory); check the path")
     info = {}
+    pdb = src
     if src.is_dir() and (src / "build.json").is_file():
         info = read_build_record(src / "build.json").to_dict()  # the typed reader, as a dict
+        pdb = src / "structure.pdb"
+    elif src.is_dir() and (src / "build" / "build.json").is_file():  # a run folder
+        if not (src / "final.pdb").is_file():
+            raise StructureError(f"{src}: a run folder without final.pdb (not finished); "
+                                 f"finish the run (--resume) or give its build/ folder")
+        info = read_build_record(src / "build" / "build.json").to_dict()
+        pdb = src / "final.pdb"
     name = forcefield or info.get("forcefield")
     if name is None:
         raise OmmCxError(f"{src}: no build.json to take the force field from; give the force "
                          f"field (-f FORCEFIELD)")
     ff = load_forcefield(name)
-    return ff, read_pdb(src / "structure.pdb" if src.is_dir() else src, ff.species), info
+    return ff, read_pdb(pdb, ff.species), info
 
 
 def allows_net_charge(build_info: Mapping) -> bool:
