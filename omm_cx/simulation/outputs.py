@@ -30,6 +30,7 @@ import struct
 from pathlib import Path
 
 from omm_cx.io.atomic import atomic_write_text
+from omm_cx.io.dcd import DcdLayout, dcd_layout
 from omm_cx.simulation.errors import RunDirError
 from omm_cx.simulation.record import OutputPrefix
 
@@ -41,36 +42,27 @@ _BLOCK = 1 << 20
 
 
 # -- DCD -------------------------------------------------------------------------------
-def _dcd_layout(fh) -> tuple[int, int, int]:
-    """(header bytes, frame bytes, frame count in the header) of an OpenMM DCD file."""
-    fh.seek(0)
-    head = fh.read(100)
-    if len(head) < 100 or head[4:8] != b"CORD" or struct.unpack("<i", head[:4])[0] != 84:
-        raise ValueError("not a little-endian CHARMM DCD file")
-    nset = struct.unpack("<i", head[8:12])[0]
-    has_box = struct.unpack("<i", head[48:52])[0] != 0
-    comment_bytes = struct.unpack("<i", head[92:96])[0]
-    fh.seek(104 + comment_bytes)
-    n_atoms = struct.unpack("<i", fh.read(4))[0]
-    header = 112 + comment_bytes  # ... 4, n_atoms, 4
-    frame = (56 if has_box else 0) + 3 * (8 + 4 * n_atoms)
-    return header, frame, nset
+def _layout(path) -> DcdLayout:
+    """The layout of an OpenMM (little-endian) DCD (:mod:`omm_cx.io.dcd`); ValueError for
+    a file this module cannot roll back (it patches little-endian header fields)."""
+    layout = dcd_layout(path)  # DcdHeaderError is a ValueError
+    with open(path, "rb") as fh:
+        little = struct.unpack("<i", fh.read(4))[0] == 84
+    if layout is None or not little:
+        raise ValueError(f"{path}: not a little-endian CHARMM DCD file")
+    return layout
 
 
 def dcd_frame_count(path: str | os.PathLike) -> int:
     """Number of complete frames in a DCD file (by size, not by the header's count)."""
-    with open(path, "rb") as fh:
-        header, frame, _ = _dcd_layout(fh)
-        size = os.fstat(fh.fileno()).st_size
-    return max(0, (size - header) // frame)
+    return _layout(path).complete_frames
 
 
 def truncate_dcd(path: str | os.PathLike, keep_frames: int) -> int:
     """Keep the first ``keep_frames`` complete frames; return the complete frames found."""
+    layout = _layout(path)
+    header, frame, found = layout.header_bytes, layout.frame_bytes, layout.complete_frames
     with open(path, "r+b") as fh:
-        header, frame, _ = _dcd_layout(fh)
-        size = os.fstat(fh.fileno()).st_size
-        found = max(0, (size - header) // frame)
         keep = min(found, keep_frames)
         fh.truncate(header + keep * frame)
         fh.seek(12)
