@@ -60,7 +60,28 @@ def distances(a_A: np.ndarray, b_A: np.ndarray, box_A: np.ndarray | None) -> np.
     return np.linalg.norm(minimum_image(np.asarray(b_A) - np.asarray(a_A), box_A), axis=-1)
 
 
-_SHIFTS = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], float)
+#: The 27 lattice translations (-1, 0, 1)^3 of a cell and its neighbours (fractional).
+IMAGE_SHIFTS = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], float)
+_SHIFTS = IMAGE_SHIFTS
+
+
+def vertex_shells(points_A: np.ndarray, vertices_A: np.ndarray, shell_tol: float = 0.1,
+                  k: int = 16) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """The first shell of points around each vertex (e.g. Voronoi vertices: candidate
+    interstitial sites): distance to the nearest point (Å), the indices of the points
+    within ``1 + shell_tol`` times it, and the shell's anisotropy (smallest / largest
+    eigenvalue of the second moment of the shell vectors: 1 for a cage, ~0 for a flat
+    ring). Points are taken as given (add periodic images first)."""
+    pts = np.asarray(points_A, float)
+    d, idx = cKDTree(pts).query(np.asarray(vertices_A, float), k=min(k, len(pts)))
+    shells, aniso = [], np.empty(len(d))
+    for n, (x, di, ii) in enumerate(zip(np.asarray(vertices_A, float), d, idx)):
+        shell = ii[di <= di[0] * (1 + shell_tol)]
+        vec = pts[shell] - x
+        ev = np.linalg.eigvalsh(vec.T @ vec)
+        shells.append(shell)
+        aniso[n] = ev[0] / ev[-1]
+    return d[:, 0].copy(), shells, aniso
 
 
 class NeighborSearch:

@@ -30,6 +30,7 @@ import numpy as np
 from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput
 from omm_cx.analysis.membership import FrameMembership, MembershipCriterion, iter_membership
 from omm_cx.analysis.trajectory import Frame, frames_of
+from omm_cx.periodic import minimum_image
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
@@ -115,8 +116,6 @@ class ExchangeAnalysis(Analysis):
     def add(self, frame: Frame, membership: FrameMembership | None) -> None:
         self.acc.add(frame.time_ps, membership)
         if self.wire:  # in-going ions within CORE_RADIUS_A of the wire's axis (xy distance)
-            from omm_cx.periodic import minimum_image
-
             ing = self.ctx.groups.in_going
             d = minimum_image(frame.xyz_A[ing] - membership.centre_A, frame.box_A)
             self.core.append(int(np.sum(np.hypot(d[:, 0], d[:, 1]) < CORE_RADIUS_A)))

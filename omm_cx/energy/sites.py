@@ -26,9 +26,8 @@ import numpy as np
 
 from omm_cx.errors import StructureError
 from omm_cx.io.pdb import Structure
-from omm_cx.periodic import cluster_centre, minimum_image
+from omm_cx.periodic import IMAGE_SHIFTS, cluster_centre, minimum_image, vertex_shells
 
-_SHIFTS = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], float)
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,8 @@ def holes(structure: Structure, nc: np.ndarray, wire: bool, shell_tol: float = 0
     pos = centre + minimum_image(structure.positions_A[nc] - centre, structure.box_A)
     if structure.box_A is not None:  # images within 8 Å of the NC, for sites at its ends
         h = np.asarray(structure.box_A, float)
-        img = (pos[None] + (_SHIFTS @ h)[:, None]).reshape(-1, 3)
-        ids = np.tile(np.arange(len(pos)), len(_SHIFTS))
+        img = (pos[None] + (IMAGE_SHIFTS @ h)[:, None]).reshape(-1, 3)
+        ids = np.tile(np.arange(len(pos)), len(IMAGE_SHIFTS))
         lo, hi = pos.min(axis=0) - 8.0, pos.max(axis=0) + 8.0
         keep = np.all((img > lo) & (img < hi), axis=1)
         img, ids = img[keep], ids[keep]
@@ -95,21 +94,16 @@ def holes(structure: Structure, nc: np.ndarray, wire: bool, shell_tol: float = 0
     vertices = Voronoi(img).vertices
     inside = np.all((vertices > pos.min(axis=0) - 1e-6) & (vertices < pos.max(axis=0) + 1e-6), axis=1)
     vertices = vertices[inside]
-    d, k = cKDTree(img).query(vertices, k=12)
+    radius, shells, aniso = vertex_shells(img, vertices, shell_tol)
     found: list[Hole] = []
-    for x, di, ki in zip(vertices, d, k):
-        first = ki[di <= di[0] * (1 + shell_tol)]
-        if len(first) < min_shell:
+    for x, r0, first, an in zip(vertices, radius, shells, aniso):
+        if len(first) < min_shell or an < min_isotropy:  # a ring (hexagonal site): a saddle
             continue
         r_x = float(np.linalg.norm(_radial(x - centre, wire)))
         r_shell = np.linalg.norm(_radial(img[first] - centre, wire), axis=1)
         if r_x >= r_shell.max():  # not enclosed: a surface site
             continue
-        vec = img[first] - x
-        ev = np.linalg.eigvalsh(vec.T @ vec)
-        if ev[0] < min_isotropy * ev[-1]:  # a ring (hexagonal site): a saddle, not a cage
-            continue
-        found.append(Hole(x, float(di[0]), tuple(int(nc[ids[j]]) for j in first), r_x))
+        found.append(Hole(x, float(r0), tuple(int(nc[ids[j]]) for j in first), r_x))
     found.sort(key=lambda hh: -hh.radius_A)
     # one site per hole: a degenerate vertex (an octahedral hole) appears several times
     out: list[Hole] = []

@@ -28,9 +28,9 @@ import numpy as np
 
 from omm_cx.crystals import CrystalStructure
 from omm_cx.errors import StructureError
+from omm_cx.periodic import IMAGE_SHIFTS, vertex_shells
 
 DEFECT_KINDS = ("vacancy", "interstitial", "substitution")
-_SHIFTS = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], float)
 
 
 @dataclass(frozen=True)
@@ -71,25 +71,22 @@ def interstitial_sites(structure: CrystalStructure, species: Mapping[str, str], 
                        shell_tol: float = 0.1) -> list[InterstitialSite]:
     """The kinds of interstitial site of a crystal, largest empty radius first (module
     docstring). ``species``: role -> species name; ``a``, ``c`` in Å, ``u`` fractional."""
-    from scipy.spatial import Voronoi, cKDTree
+    from scipy.spatial import Voronoi
 
     cell = structure.cell(species, a, c, u)
     h = np.asarray(cell.lattice_A, float)
     roles = structure.conventional_sites(u)[0]  # the order of cell.positions_A
-    images = (np.asarray(cell.positions_A)[None] + (_SHIFTS @ h)[:, None]).reshape(-1, 3)
-    image_roles = np.array(roles * len(_SHIFTS), dtype=object)
+    images = (np.asarray(cell.positions_A)[None] + (IMAGE_SHIFTS @ h)[:, None]).reshape(-1, 3)
+    image_roles = np.array(roles * len(IMAGE_SHIFTS), dtype=object)
     vertices = Voronoi(images).vertices
     frac = vertices @ np.linalg.inv(h)
     inside = np.all((frac > -1e-6) & (frac < 1 - 1e-6), axis=1)
     frac, vertices = frac[inside] % 1.0, vertices[inside]
-    d, idx = cKDTree(images).query(vertices, k=16)
+    radius, shells, aniso = vertex_shells(images, vertices, shell_tol)
     groups: dict[tuple, list] = {}
-    for f, x, di, ii in zip(frac, vertices, d, idx):
-        shell = ii[di <= di[0] * (1 + shell_tol)]
-        vecs = images[shell] - x
-        ev = np.linalg.eigvalsh(vecs.T @ vecs)
+    for f, r0, shell, an in zip(frac, radius, shells, aniso):
         counts = {r: int(np.sum(image_roles[shell] == r)) for r in ("cation", "anion")}
-        key = (round(float(di[0]), 3), counts["cation"], counts["anion"], round(ev[0] / ev[-1], 2))
+        key = (round(float(r0), 3), counts["cation"], counts["anion"], round(float(an), 2))
         groups.setdefault(key, []).append(f)
     sites = []
     for (r0, n_cat, n_an, aniso), members in groups.items():
