@@ -11,13 +11,14 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from omm_cx import units
 from omm_cx.io.validation import InputModel, Positive, Whole, key_error
 from omm_cx.simulation.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
+from omm_cx.systems.record import ChargePolicy
 from omm_cx.simulation.walltime import parse_duration
 
 #: The accepted strings of each choice (the values of the enums of
@@ -78,8 +79,8 @@ class SystemInput(InputModel):
     dispersion_correction: bool = False
     ewald_error_tolerance: Annotated[float, Field(gt=0, le=0.1)] = 5e-4
     guard: bool = Field(True, description="Buckingham-catastrophe wall")
-    charge_policy: Literal["neutral", "background"] = Field(
-        "neutral", description="neutral: a net charge in a periodic box is an error; "
+    charge_policy: choice(ChargePolicy) = Field(
+        ChargePolicy.NEUTRAL, description="neutral: a net charge in a periodic box is an error; "
         "background: allowed, with the uniform neutralising background of PME (003's charged "
         "cells), recorded in build.json")
 
@@ -181,7 +182,7 @@ class _Checker:
             "dispersion_correction": s.dispersion_correction,
             "ewald_error_tolerance": s.ewald_error_tolerance,
             "guard": s.guard,
-            "charge_policy": s.charge_policy,
+            "charge_policy": s.charge_policy.value,
         }
 
     def ensemble_keys(self) -> None:

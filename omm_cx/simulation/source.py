@@ -84,7 +84,7 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
     ff = load_forcefield(src["forcefield"])
     structure = read_pdb(src["structure"], ff.species)
     check_no_overlaps(structure)
-    background = src.get("charge_policy", "neutral") == "background"
+    background = ChargePolicy(src.get("charge_policy", "neutral")) == ChargePolicy.BACKGROUND
     system = create_system(
         ff, structure.species, structure.box_A,
         coulomb=CoulombSettings(ewald_error_tolerance=src["ewald_error_tolerance"]),
