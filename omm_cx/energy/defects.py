@@ -136,11 +136,13 @@ def validate_defects(ff: ForceField, repeats: Sequence[int] = (7, 7, 4),
     from omm_cx.systems.defects import parse_defect
 
     name = next((Path(f).stem for f in ff.files if Path(f).stem in DEFECT_REFERENCES), None)
-    rows = []
+    rows, relaxed = [], {}
     for text, phase_name, ff_value, dft_value, source in DEFECT_REFERENCES.get(name or "", []):
         own = REFERENCE_SETS.get(name, {})
         phase = own.get(phase_name) or LJ003_PHASES.get(phase_name) or get_phase(phase_name)
-        params = relax_phase(ff, phase).params
+        if phase_name not in relaxed:  # one relaxation per phase
+            relaxed[phase_name] = relax_phase(ff, phase).params
+        params = relaxed[phase_name]
         f = formation_energy(ff, phase.structure, dict(phase.species), params, repeats,
                              parse_defect(text), platform=platform)
         rows.append({"defect": text, "phase": phase_name, "E_f_eV": f.E_f_eV,
