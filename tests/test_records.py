@@ -2,7 +2,6 @@
 omm_cx before issue 11 (tests/data/records_v1, verbatim) still load and a version-1 run
 still resumes; a malformed or truncated record is an error naming the file and the fix."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -84,21 +83,14 @@ def test_v1_run_records_load_and_round_trip(tmp_path):
     assert RunRecord.from_dict(raw).seed_source is SeedSource.RANDOM
 
 
-def _v1_run_folder(tmp_path: Path) -> Path:
-    out = tmp_path / "run"
-    shutil.copytree(V1 / "run_quick", out)
-    (out / "build_dir").rename(out / "build")  # stored as build_dir: build/ is git-ignored
-    return out
-
-
-def test_v1_build_directory_reads(tmp_path):
-    b = read_build_dir(_v1_run_folder(tmp_path) / "build")
+def test_v1_build_directory_reads(tmp_path, v1_run_folder):
+    b = read_build_dir(v1_run_folder / "build")
     assert b.record.source is BuildSource.STRUCTURE and len(b.structure.species) == 216
     assert b.info["format"] == 2 and b.groups == {}
 
 
-def test_v1_run_folder_resumes(tmp_path):
-    out = _v1_run_folder(tmp_path)
+def test_v1_run_folder_resumes(tmp_path, v1_run_folder):
+    out = v1_run_folder
     assert not (out / "checkpoint.chk").exists()  # only the portable state was kept
     res = run(QUICK, out, resume=True, steps=150, platform="CPU")
     assert res.status == "finished" and res.steps == 150 and res.resumed_from_step == 100
@@ -110,8 +102,8 @@ def test_v1_run_folder_resumes(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["", '{"name": "x", "forcefield": "pbcdse", "counts"', "[1, 2]"])
-def test_malformed_build_json_names_the_file_and_the_fix(tmp_path, text):
-    out = _v1_run_folder(tmp_path) / "build"
+def test_malformed_build_json_names_the_file_and_the_fix(tmp_path, text, v1_run_folder):
+    out = v1_run_folder / "build"
     (out / "build.json").write_text(text, encoding="utf-8")
     with pytest.raises(StructureError, match=r"build\.json.*omm-cx build") as err:
         read_build_dir(out)
@@ -133,8 +125,8 @@ def test_build_record_rejects_unknown_keys_and_newer_formats(tmp_path):
         BuildRecord.from_dict({"counts": {"Cd": 1}})
 
 
-def test_truncated_run_json_names_the_file_and_the_fix(tmp_path):
-    out = _v1_run_folder(tmp_path)
+def test_truncated_run_json_names_the_file_and_the_fix(tmp_path, v1_run_folder):
+    out = v1_run_folder
     text = (out / "run.json").read_text(encoding="utf-8")
     (out / "run.json").write_text(text[: len(text) // 2], encoding="utf-8")
     with pytest.raises(RunDirError, match=r"run\.json.*not valid JSON.*--overwrite") as err:
