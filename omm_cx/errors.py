@@ -62,6 +62,11 @@ class StructureError(OmmCxError, ValueError):
     the message names the file, line or atom. Exit code 2."""
 
 
+class DcdHeaderError(StructureError):
+    """A file read as DCD has no 'CORD' header or its header is cut short
+    (:mod:`omm_cx.io.dcd`). Exit code 2."""
+
+
 class ForceFieldFileError(ForceFieldError, ConfigError):
     """A parameter file is not valid (YAML, keys, values); both a :class:`ForceFieldError`
     and a :class:`ConfigError`. Exit code 2."""

@@ -9,9 +9,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from omm_cx.errors import DcdHeaderError
 
-class DcdHeaderError(ValueError):
-    """Not a DCD file, or its header is cut short (the message says which)."""
+__all__ = ["DcdHeaderError", "DcdLayout", "dcd_layout"]
 
 
 @dataclass(frozen=True)
