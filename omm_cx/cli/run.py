@@ -57,6 +57,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "exits with 4 (default: config key max_wall_time, else none)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress line on stderr (default: only on a terminal)")
+    live = p.add_argument_group("live exchange (NC systems: DIR/live_exchange.csv while it runs)")
+    live.add_argument("--live-every-ps", type=float, default=10.0, metavar="PS",
+                      help="NC membership counts and rho every PS ps (default 10; 0: off; "
+                           "nothing is written for systems without a nanocrystal)")
+    live.add_argument("--stop-rho-above", type=float, metavar="X",
+                      help="end the run once rho >= X (a checkpoint and final.pdb; run.json "
+                           "says which rule stopped it)")
+    live.add_argument("--stop-plateau-ps", type=float, metavar="PS",
+                      help="end the run once rho varies less than --plateau-tolerance over "
+                           "the last PS ps")
+    live.add_argument("--plateau-tolerance", type=float, default=0.01, metavar="DRHO",
+                      help="range of rho that counts as a plateau (default 0.01)")
     p.add_argument("--quiet", "-q", action="store_true", help="warnings and errors only")
 
 
@@ -91,11 +103,17 @@ def run(args: argparse.Namespace) -> int:
 
     _setup_logging(args.quiet)
     try:
+        from omm_cx.analysis.live import StopRule, live_reporters
+        from omm_cx.simulation.config import load_config
         from omm_cx.simulation.runner import run as run_md
 
-        result = run_md(args.config, args.output, steps=args.steps, platform=args.platform,
+        cfg = load_config(args.config)
+        rule = StopRule(args.stop_rho_above, args.stop_plateau_ps, args.plateau_tolerance)
+        live = live_reporters(args.output, cfg.timestep_fs, args.live_every_ps, rule)
+        result = run_md(cfg, args.output, steps=args.steps, platform=args.platform,
                         precision=args.precision, resume=args.resume, overwrite=args.overwrite,
-                        progress=args.progress, max_wall_time=args.max_wall_time)
+                        progress=args.progress, max_wall_time=args.max_wall_time,
+                        reporters=live)
     except KeyboardInterrupt:
         raise RunInterrupted("stopped by a second signal without a new checkpoint; --resume "
                              "continues from the last one", signal.SIGINT, None) from None

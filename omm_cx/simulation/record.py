@@ -259,6 +259,9 @@ class RunRecord(_Record):
     time_ps: float = 0.0
     segments: list[Segment] = Field(default_factory=list)
     checkpoints: list[CheckpointEntry] = Field(default_factory=list)
+    #: Why a reporter's stop rule ended the run early (e.g. "rho 0.52 >= 0.5"); such a run
+    #: is finished: a resume has nothing to do.
+    stop_rule: str | None = None
 
     @field_validator("seed_source", mode="before")
     @classmethod

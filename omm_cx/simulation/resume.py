@@ -71,7 +71,7 @@ def decide(cfg: RunConfig, out: Path, resume: bool,
                           f"cannot resume, use --overwrite to start again")
     check_same_settings(cfg, record)
     done = int(record.checkpoint_step or 0)
-    if record.status == RunStatus.FINISHED and cfg.total_steps <= done:
+    if record.status == RunStatus.FINISHED and (cfg.total_steps <= done or record.stop_rule):
         return "done", record
     if cfg.total_steps < done:
         raise ConfigError(f"--steps/length: {cfg.total_steps} steps is less than the "

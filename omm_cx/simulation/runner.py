@@ -18,9 +18,9 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 from omm_cx import units
 from omm_cx.io.pdb import Structure, write_pdb
@@ -32,6 +32,7 @@ from omm_cx.simulation.config import RESUMABLE_CHANGES, RunConfig, check_timeste
 from omm_cx.simulation.errors import RunInterrupted, SimulationError
 from omm_cx.simulation.record import PlatformRecord, RunRecord, RunSettings, Segment
 from omm_cx.simulation.restore import restore, segment_details
+from omm_cx.simulation.result import RunResult, run_files
 from omm_cx.simulation.resume import decide
 from omm_cx.simulation.signals import StopRequest
 from omm_cx.simulation.walltime import WallTimeBudget
@@ -41,44 +42,14 @@ log = logging.getLogger("omm_cx.simulation")
 #: Steps between health checks and signal checks (one extra energy evaluation each:
 #: ~0.5 % of the cost of the steps).
 CHUNK_STEPS = 200
-@dataclass
-class RunResult:
-    """What a run did. ``status``: 'finished', 'already finished' (nothing to do) or
-    'stopped' (at the wall-time budget, with a checkpoint: continue with ``resume``)."""
-
-    out_dir: Path
-    status: str
-    steps: int
-    total_steps: int
-    time_ps: float
-    platform: str
-    wall_s: float = 0.0
-    ns_per_day: float | None = None
-    resumed_from_step: int | None = None
-    files: dict[str, Path] = field(default_factory=dict)
-    record: RunRecord | None = field(default=None, repr=False)
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _files(out: Path, fmt: str) -> dict[str, Path]:
-    return {
-        "trajectory": out / rundir.TRAJECTORY[str(fmt)],
-        "state_csv": out / rundir.STATE_CSV,
-        "checkpoint": out / ckpt.CHECKPOINT_FILE,
-        "checkpoint_xml": out / ckpt.STATE_FILE,
-        "final_pdb": out / rundir.FINAL_PDB,
-        "start_pdb": out / rundir.START_PDB,
-        "run_json": out / rundir.RUN_JSON,
-        "build": out / rundir.BUILD_DIR,
-    }
-
-
 def run(config, out_dir, *, steps: int | None = None, platform: str | None = None,
         precision: str | None = None, resume: bool = False, overwrite: bool = False,
-        progress: bool | None = None, max_wall_time: float | str | None = None) -> RunResult:
+        progress: bool | None = None, max_wall_time: float | str | None = None,
+        reporters: Sequence = ()) -> RunResult:
     """Run the MD that ``config`` describes into ``out_dir``.
 
     Parameters
@@ -102,6 +73,11 @@ def run(config, out_dir, *, steps: int | None = None, platform: str | None = Non
     max_wall_time
         Budget of this call (s, or ``90m``, ``2h``, ``1:30:00``; else the config's): stop
         with a checkpoint before it runs out, status 'stopped' (:mod:`.walltime`).
+    reporters
+        More OpenMM reporters for this call (``describeNextReport``/``report``), e.g.
+        :class:`omm_cx.analysis.live.LiveExchangeReporter`. One whose ``stop_requested`` is a
+        non-empty string ends the run there: a checkpoint, final.pdb, run.json 'finished'
+        with ``stop_rule`` set, status 'stopped by rule'.
 
     Raises
     ------
@@ -123,13 +99,13 @@ def run(config, out_dir, *, steps: int | None = None, platform: str | None = Non
     with faults.write_errors(out), lock.hold(out):
         rundir.remove_temporaries(out)
         mode, record = decide(cfg, out, resume, overwrite)
-        files = _files(out, cfg.report.trajectory_format)
+        files = run_files(out, cfg.report.trajectory_format)
         if mode == "done":
             log.info("%s: the run is already finished (%d steps)", out, record.steps_done)
             return RunResult(out, "already finished", record.steps_done, cfg.total_steps,
                              record.steps_done * cfg.timestep_ps, record.platform.name,
                              files=files, record=record)
-        return _Run(cfg, out, mode, record, files, progress, started).execute()
+        return _Run(cfg, out, mode, record, files, progress, started, reporters).execute()
 
 
 class _Run:
@@ -139,8 +115,10 @@ class _Run:
     the reporters."""
 
     def __init__(self, cfg: RunConfig, out: Path, mode: str, record: RunRecord | None,
-                 files: dict[str, Path], progress: bool | None, started: float | None = None):
+                 files: dict[str, Path], progress: bool | None, started: float | None = None,
+                 reporters: Sequence = ()):
         self.cfg, self.out, self.mode, self.files = cfg, out, mode, files
+        self.extra_reporters = list(reporters)
         self.budget = WallTimeBudget(cfg.max_wall_time_s, started)
         self.record: RunRecord | None = record      # None until a fresh start writes it
         self.progress_enabled = progress
@@ -293,6 +271,8 @@ class _Run:
                     return self._interrupted(stop)
                 if self.budget.stopped:
                     return self._stopped_at_budget()
+                if self.rule_stop() and self.sim.currentStep != self.last_checkpoint:
+                    self._checkpoint()
         except SimulationError as exc:
             self._finish_record(RunStatus.FAILED, str(exc))
             raise
@@ -308,8 +288,10 @@ class _Run:
                 self.progress.close()
             self._close_reporters()
         write_pdb(self.files["final_pdb"], self._structure_now())
-        self._finish_record(RunStatus.FINISHED)
-        result = self._result("finished")
+        rule = self.rule_stop()
+        self.record.stop_rule = rule
+        self._finish_record(RunStatus.FINISHED, f"stopped by rule: {rule}" if rule else "")
+        result = self._result("stopped by rule" if rule else "finished")
         log.info("%s: finished %d steps (%.4g ps)%s", self.out, result.steps, result.time_ps,
                  f", {result.ns_per_day:.3g} ns/day" if result.ns_per_day else "")
         return result
@@ -330,6 +312,12 @@ class _Run:
                                          enabled=self.progress_enabled)
         if self.progress.enabled:  # a reporter costs a device sync per report: only when shown
             self.sim.reporters.append(self.progress)
+        self.sim.reporters.extend(self.extra_reporters)
+
+    def rule_stop(self) -> str | None:
+        """The reason of the first extra reporter that asks the run to stop, else None."""
+        reasons = [getattr(r, "stop_requested", None) for r in self.extra_reporters]
+        return next((str(r) for r in reasons if r), None)
 
     def _start_segment(self) -> None:
         """Fresh start or resume, reporters, the segment's entry in run.json."""
@@ -369,6 +357,8 @@ class _Run:
             self._health_check()
             if sim.currentStep % every == 0 or sim.currentStep == cfg.total_steps:
                 self._checkpoint()
+            if self.rule_stop():
+                break
 
     def _interrupted(self, stop: StopRequest):
         step = int(self.sim.currentStep)
