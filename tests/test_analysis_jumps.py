@@ -141,6 +141,21 @@ def test_kick_out_needs_the_cd_in_the_core():
     assert summarize_jumps(jumps)["n_kick"] == 0
 
 
+def test_kick_out_core_from_the_density_boundary_or_local_pb_count():
+    traj, groups, P, _ = _scenario()
+    # with a 4.4 Å kick-out distance, A's partners include the Cd of the first shell layer
+    # (4.31 Å away, 8.6-10.6 Å from the centre, several with >= 3 Pb within 4.5 Å): the
+    # local rule takes those as "core"; the density rule's boundary (between the last core
+    # Pb at 7.5 Å and the first shell Cd at 8.6 Å) keeps only the interstitial at 5.0 Å
+    wide = {"kick_cutoff_A": 4.4}
+    dens = {j.atom: j for j in find_jumps(traj, groups, JumpCriteria(**wide))}
+    local = {j.atom: j for j in find_jumps(traj, groups, JumpCriteria(kick_core="local", **wide))}
+    assert dens[P["A"]].n_kick_partners == 1
+    assert local[P["A"]].n_kick_partners > 1
+    with pytest.raises(AnalysisError, match="kick_core"):
+        JumpCriteria(kick_core="radius")
+
+
 def test_neighbour_criteria_after_the_jump():
     traj, groups, P, _ = _scenario()
     jumps = find_jumps(traj, groups, JumpCriteria(neighbors_frame="post"))

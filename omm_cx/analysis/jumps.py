@@ -23,11 +23,15 @@ evaluates them around the post-jump position in the post-jump frame instead.
 Kick-out (004: "exchanged Cd ions around the pre-jump locations of the jumping Pb ions in
 the pre-jump configurations ... distance less than 3.6 Å and the Cd ion is in the PbS
 core region"): an in-going ion (build.json ``solution_cations``) within 3.6 Å of the
-pre-jump position in the pre-jump frame that is in the PbS core region, which we define
-locally as having at least ``core_min_neighbors`` = 3 Pb ions within 4.5 Å (the same
-"more than 2 Pb within 4.5 Å" that marks the PbS side in criterion 4; the jumping Pb
-counts) or, when ``core_radius_A`` is given, as being closer than it to the NC centre.
-n_kick counts interface jumps with at least one such partner (Table 2).
+pre-jump position in the pre-jump frame that is in the PbS core region. The core region
+(``kick_core``): "density" (default) = closer to the NC centre than the core/shell
+boundary of the pre-jump frame, the radius that best separates Pb inside from Cd outside
+in that frame's radial profile (:func:`omm_cx.analysis.density.core_shell_boundary`, the
+boundary of 004 Supplementary Fig. 4; bins of ``core_bin_A``; no shell yet: the whole NC
+is core, no core left: none is); "local" = at least ``core_min_neighbors`` = 3 Pb within
+4.5 Å (the "more than 2 Pb" of criterion 4; it also accepts Cd at the interface); a given
+``core_radius_A`` = closer than it to the NC centre. n_kick counts interface jumps with
+at least one such partner (Table 2).
 
 Target site: anions of the pre-jump frame within 4.1 Å of the post-jump position. Counts
 map to two classes as in 004 (default ``site_rule="two-class"``: at least
@@ -53,6 +57,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.density import core_shell_boundary
 from omm_cx.analysis.membership import FrameMembership, MembershipCriterion, iter_membership
 from omm_cx.analysis.options import JumpCriteria
 from omm_cx.analysis.trajectory import Frame, frames_of
@@ -172,9 +177,10 @@ class JumpDetector:
         partners = []
         if len(self.in_going):
             near = self.in_going[pre.tree("in_going", self.in_going).within(x_pre, c.kick_cutoff_A)[0]]
+            core_r = self._core_radius(pre)
             for p in near:
-                if c.core_radius_A is not None:
-                    core = distances(pre.centre_A, pre.xyz_A[p], pre.box_A) < c.core_radius_A
+                if core_r is not None:
+                    core = distances(pre.centre_A, pre.xyz_A[p], pre.box_A) < core_r
                 else:
                     core = pre.tree("leaving", self.leaving).count_within(
                         pre.xyz_A[p], c.neighbor_cutoff_A)[0] >= c.core_min_neighbors
@@ -188,6 +194,27 @@ class JumpDetector:
         return Jump(atom, pre.index, post.index, pre.time_ps, post.time_ps, disp, r_pre, r_post,
                     n_nb, kind, bool(partners), len(partners), n_site, c.site_of(n_site),
                     float(np.mean(da[0])), float(np.mean(dc)) if len(dc) else float("nan"))
+
+    def _core_radius(self, pre: _Snap) -> float | None:
+        """Radius (Å) of the core region of ``pre`` (None: the "local" rule)."""
+        c = self.c
+        if c.core_radius_A is not None:
+            return float(c.core_radius_A)
+        if c.kick_core == "local":
+            return None
+        if "core_radius" not in pre._trees:
+            r_max = c.max_centre_distance_A + 10.0
+            edges = np.arange(0.0, r_max + c.core_bin_A, c.core_bin_A)
+            r_o = distances(pre.centre_A, pre.xyz_A[self.leaving], pre.box_A)
+            r_i = distances(pre.centre_A, pre.xyz_A[self.in_going], pre.box_A)
+            n_o, n_i = np.histogram(r_o, edges)[0], np.histogram(r_i, edges)[0]
+            radius = core_shell_boundary(edges, n_o, n_i)
+            if not np.isfinite(radius):  # best split at the centre: no core; else no shell yet
+                cost = np.concatenate([[0], np.cumsum(n_i)]) + n_o.sum() - np.concatenate(
+                    [[0], np.cumsum(n_o)])
+                radius = 0.0 if np.argmin(cost) == 0 else np.inf
+            pre._trees["core_radius"] = float(radius)
+        return pre._trees["core_radius"]
 
     def table(self) -> dict[str, np.ndarray]:
         """jumps.csv columns (:data:`JUMP_COLUMNS`)."""

@@ -27,6 +27,12 @@ class JumpCriteria:
     kick_cutoff_A: float = 3.6
     core_min_neighbors: int = 3
     core_radius_A: float | None = None
+    #: The PbS core region of a kick-out partner: "density" (inside the core/shell
+    #: boundary of the pre-jump frame's radial cation profile), "local" (at least
+    #: ``core_min_neighbors`` Pb within ``neighbor_cutoff_A``); ``core_radius_A`` overrides.
+    kick_core: str = "density"
+    #: Radial bin (Å) of the "density" core boundary.
+    core_bin_A: float = 0.5
     site_cutoff_A: float = 4.1
     #: "two-class" (004: every jump is octahedral or tetrahedral): octa when at least
     #: ``octa_min_anions`` anions lie within site_cutoff_A, tetra otherwise; "strict": only
@@ -39,6 +45,8 @@ class JumpCriteria:
     def __post_init__(self):
         if self.neighbors_frame not in ("pre", "post"):
             raise AnalysisError(f"neighbors_frame {self.neighbors_frame!r}: use 'pre' or 'post'")
+        if self.kick_core not in ("density", "local"):
+            raise AnalysisError(f"kick_core {self.kick_core!r}: use 'density' or 'local'")
         if self.site_rule not in ("two-class", "strict"):
             raise AnalysisError(f"site_rule {self.site_rule!r}: use 'two-class' or 'strict'")
 
@@ -79,6 +87,10 @@ class AnalysisOptions:
     msd_max_lag_ps: float | None = None
     msd_fit_window_ps: tuple[float, float] | None = None
     msd_max_origins: int = 50
+    phases_every: int | None = None  # classify every nth frame; None: phases_max_frames
+    phases_max_frames: int = 500  # frames classified when phases_every is None (evenly spread)
+    phases_bin_A: float = 2.0  # shell width of phase_profile.csv
+    phases_layers: int = 4  # anion layers on each side of the phase boundary profile
     chunk_frames: int = 500
     plots: bool = True
     progress: bool | None = None  # None: only when stderr is a terminal

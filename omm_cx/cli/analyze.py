@@ -94,9 +94,13 @@ def add_arguments(a: argparse.ArgumentParser) -> None:
                    "else tetra; default) or strict (6 octa, 4 tetra, others 'other')")
     j.add_argument("--jump-neighbors-frame", choices=("pre", "post"), default="pre",
                    help="evaluate the Pb-neighbour criteria 4/5 before (default) or after the jump")
+    j.add_argument("--kick-core", choices=("density", "local"), default="density",
+                   help="core region of a kick-out partner: density (default: inside the "
+                   "core/shell boundary of the pre-jump frame's radial profile) or local "
+                   "(>= 3 leaving-species ions within 4.5 Å)")
     j.add_argument("--core-radius-A", type=float,
                    help="kick-out partner in the core: closer to the NC centre than this "
-                   "(default: >= 3 leaving-species ions within 4.5 Å)")
+                   "(overrides --kick-core)")
     r = a.add_argument_group("RMSD, MSD")
     r.add_argument("--rmsd-select", default="nc", help="atoms for the RMSD map (default nc: the "
                    "NC as built; or a species or group)")
@@ -122,7 +126,7 @@ def _options(args):
     crit = MembershipCriterion(method=args.membership, cutoff_A=args.cutoff_A,
                                min_anions=args.min_anions, framework_cutoff_A=args.framework_cutoff_A)
     jc = JumpCriteria(neighbors_frame=args.jump_neighbors_frame, core_radius_A=args.core_radius_A,
-                      site_rule=args.jump_site_rule)
+                      site_rule=args.jump_site_rule, kick_core=args.kick_core)
     return AnalysisOptions(
         membership=crit, jumps=jc, roles=args.roles,
         in_going_species=[s.strip() for s in args.in_going.split(",")] if args.in_going else None,
