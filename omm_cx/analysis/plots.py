@@ -63,6 +63,11 @@ def plot_facets(table: Mapping[str, np.ndarray], ax=None):
     ax.set_ylabel("ρ of the outer layer")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
+    rot = np.asarray(table.get("rotation_deg", []), float)
+    if len(rot) and np.isfinite(rot).any():  # the NC's rotation since frame 0
+        ax2 = ax.twinx()
+        ax2.plot(t, rot, "--", color="0.5", lw=1)
+        ax2.set_ylabel("NC rotation since frame 0 (°, dashed)")
     return ax
 
 
