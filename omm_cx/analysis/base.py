@@ -20,7 +20,8 @@ registry only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
 
 from omm_cx.errors import AnalysisError, CannotRun
 
@@ -81,12 +82,15 @@ class AnalysisOutput:
     """What an analysis hands back. ``tables``: file name (``exchange.csv``) -> columns
     (name -> equal-length sequences); ``json``: file name -> JSON data; ``figures``:
     file name (``exchange.png``) -> matplotlib Figure or a function returning one;
-    ``summary``: the analysis' entry in summary.json's ``analyses``."""
+    ``files``: file name -> ``writer(path) -> path`` for any other file (e.g. a compressed
+    array), written atomically; ``summary``: the analysis' entry in summary.json's
+    ``analyses``."""
 
     summary: dict
     tables: dict[str, Mapping[str, Sequence]] = field(default_factory=dict)
     json: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, FigureSource] = field(default_factory=dict)
+    files: dict[str, Callable[[Path], Path]] = field(default_factory=dict)
 
 
 class Analysis:

@@ -19,6 +19,9 @@ Outputs (in ``out_dir``; ``DIR/analysis`` for a run directory):
 - ``rmsd.csv`` (per atom), ``rmsd_map.png``;
 - ``msd.csv``, ``msd.png``;
 - ``facets.csv``, ``facets.png`` (when asked for);
+- ``phases.csv``, ``phases.png``, ``phases_per_ion.npz``, ``phase_profile.csv``,
+  ``phase_profile.png``, ``phase_boundary.csv``, ``phase_boundary.json`` (when asked
+  for; :mod:`omm_cx.analysis.phases`);
 - ``summary.json`` (:class:`~omm_cx.analysis.record.AnalysisSummary`): inputs, where
   groups and times came from, the membership criterion, each analysis's headline
   numbers, the output files, wall time and peak memory.
@@ -179,6 +182,8 @@ def write_outputs(analyses: Sequence[Analysis], out: Path, plots: bool) -> tuple
             files.append(write_csv(out / name, cols))
         for name, data in res.json.items():
             files.append(write_json(out / name, data))
+        for name, writer in res.files.items():
+            files.append(Path(writer(out / name)))
         if plots:
             for name, fig in res.figures.items():
                 files.append(save_figure(fig() if callable(fig) else fig, out / name))

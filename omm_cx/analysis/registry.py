@@ -21,12 +21,14 @@ ANALYSES: dict[str, str] = {
     "rmsd": "omm_cx.analysis.rmsd:RMSDAnalysis",
     "msd": "omm_cx.analysis.diffusion:MSDAnalysis",
     "facets": "omm_cx.analysis.facets:FacetAnalysis",
+    "phases": "omm_cx.analysis.phases:PhaseAnalysis",
 }
 
 #: Every analysis (the full set).
 WHAT_ALL: tuple[str, ...] = tuple(ANALYSES)
-#: What runs when nothing is asked for (facets is opt-in: it needs an oriented NC crystal).
-WHAT_DEFAULT: tuple[str, ...] = tuple(n for n in ANALYSES if n != "facets")
+#: What runs when nothing is asked for (facets is opt-in: it needs an oriented NC crystal;
+#: phases is opt-in: it classifies every ion's structure, ~1 s per 10,000-ion frame).
+WHAT_DEFAULT: tuple[str, ...] = tuple(n for n in ANALYSES if n not in ("facets", "phases"))
 
 
 def parse_what(what: Sequence[str] | str) -> list[str]:
