@@ -244,3 +244,8 @@ def test_run_that_blows_up_exits_3(tmp_path):
     assert "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("omm-cx run: error:") and "kinetic temperature reached" in last
+
+
+def test_render_and_study_bad_inputs(capsys, tmp_path):
+    _fails(capsys, ["render", str(tmp_path / "nothing_here")], "nothing_here")
+    _fails(capsys, ["study", "run", "no-such-study", "-o", str(tmp_path / "s")], "no-such-study")

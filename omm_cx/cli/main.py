@@ -40,11 +40,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("omm_cx.cli.run", "run MD from a config (checkpoints, --resume)"),
     "analyze": ("omm_cx.cli.analyze",
                 "analyse trajectories: exchange ratio, densities, g(r), jumps, RMSD, MSD"),
+    "render": ("omm_cx.cli.render", "cross-section pictures of a slab through the NC, movies"),
     "xrd": ("omm_cx.cli.xrd", "powder X-ray patterns of NCs (Debye equation), peaks and I111/I200"),
     "path": ("omm_cx.cli.path",
              "energy along a straight path of moving atoms (barriers, kick-off swaps)"),
     "fit": ("omm_cx.cli.fit", "fit Buckingham parameters to crystal data (relaxed fitting)"),
     "forcefields": ("omm_cx.cli.forcefields", "list the parameter files shipped with omm_cx"),
+    "study": ("omm_cx.cli.study", "studies: reproduce a paper's figure or table (list, run, status, report)"),
     "schema": ("omm_cx.cli.schema", "JSON schema of a YAML input: forcefield, recipe, run, fit"),
 }
 

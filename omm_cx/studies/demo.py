@@ -4,7 +4,8 @@ solution, run it hot on the fastest platform here, analyze, and say where the re
     omm-cx demo [-o out/demo] [--ps 50] [--temperature-K 700]
 
 Re-running continues or reuses a finished run (the runner's ``--resume``), then
-re-analyzes. ~1.5 minutes on 2 CPU cores.
+re-analyzes and draws the NC's cross-section in the first and last frames side by side
+(analysis/cross_section.png). ~1.5 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
              temperature_K: float = 700.0, platform: str | None = None, log=print) -> dict:
     """Build, run and analyze the demo; returns the analysis summary (with ``rho``)."""
     from omm_cx.analysis.driver import analyze_run_dir
+    from omm_cx.analysis.movie import open_render_input, render_picture
     from omm_cx.simulation import run
 
     out = Path(out_dir)
@@ -42,11 +44,15 @@ def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
     summary = analyze_run_dir(out / "run", out_dir=out / "analysis")
     exch = summary.get("analyses", {}).get("exchange", {})
     analysis = (out / "analysis").resolve()
+    render_picture(open_render_input(out / "run"), analysis / "cross_section.png", "first,last",
+                   normal="[001]", dpi=200)
     log(f"demo: done in {time.monotonic() - t0:.0f} s")
     if exch:
         log(f"demo: exchange ratio rho_Cd {exch.get('rho_first', float('nan')):.3f} -> "
             f"{exch.get('rho_last', float('nan')):.3f} (in-going Cd / all cations in the NC)")
     log(f"demo: exchange-ratio plot {analysis / 'exchange.png'}")
+    log(f"demo: cross-section before/after {analysis / 'cross_section.png'} (6 Å slab normal "
+        f"to [001] through the NC centre; Pb blue, Cd red, Se grey, PSL yellow)")
     log(f"demo: tables {analysis / 'exchange.csv'}, {analysis / 'density.csv'}, "
         f"{analysis / 'jumps_summary.json'}, summary {analysis / 'summary.json'}")
     return summary

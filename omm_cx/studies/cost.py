@@ -1,0 +1,101 @@
+"""Cost estimates of a study's runs (for ``omm-cx study list`` and ``--dry-run``).
+
+CPU model (2 cores, OpenMM CPU platform, mixed precision, PME): the time per MD step
+grows linearly with the atom count, ``ms_per_step = 11.6 + 1.9e-3 N``, a line through
+the scaling points of ``benchmarks/latest.json`` (10,392 atoms 31.4 ms, 37,218 atoms
+82.6 ms; pbse-nc-cd-psl at 550 K, 2 fs) that also matches a measured 11.8 ms/step for
+the 764-atom small system of 004-forward-psl. The constant part is PME and the
+reporters; below a few hundred atoms it overestimates (a 156-atom liquid ran 500 steps
+in ~1 s).
+
+GPU: a measured ns/day is used only where ``benchmarks/latest.json`` has a CUDA result
+(scaled by atoms from that system size); otherwise the GPU-hours are "unmeasured".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+CPU_MS_PER_STEP_BASE = 11.6
+CPU_MS_PER_STEP_PER_ATOM = 1.9e-3
+CPU_MODEL = ("CPU (2 cores): ms/step = 11.6 + 1.9e-3 x atoms, fitted to benchmarks/"
+             "latest.json scaling, checked at 764 atoms")
+#: A call (lattice statics, diffraction) is not MD; a stated flat estimate per run.
+CALL_WALL_S = 60.0
+
+
+@dataclass
+class Cost:
+    """Totals of a list of runs: ``simulated_ns``, ``cpu_hours`` (2 cores),
+    ``gpu_hours`` (None: unmeasured), ``n_runs``, the model texts."""
+
+    n_runs: int
+    simulated_ns: float
+    cpu_hours: float
+    gpu_hours: float | None
+    gpu_model: str
+    cpu_model: str = CPU_MODEL
+
+    def text(self) -> str:
+        gpu = f"{self.gpu_hours:.2f} GPU-h" if self.gpu_hours is not None else "GPU-h unmeasured"
+        return (f"{self.n_runs} runs, {self.simulated_ns:.3g} ns, "
+                f"{_hours(self.cpu_hours)} on 2 CPU cores, {gpu}")
+
+
+def _hours(h: float) -> str:
+    if h < 1 / 60:
+        return f"{h * 3600:.0f} s"
+    if h < 2:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.0f} days"
+
+
+def _benchmark_file() -> Path:
+    return Path(__file__).resolve().parents[2] / "benchmarks" / "latest.json"
+
+
+def measured_gpu_ns_per_day() -> tuple[float, int] | None:
+    """(ns/day, atoms) of a CUDA result in benchmarks/latest.json, or None."""
+    try:
+        data = json.loads(_benchmark_file().read_text())
+    except (OSError, ValueError):
+        return None
+    for r in data.get("results", []):
+        if r.get("engine") == "omm_cx" and str(r.get("platform", "")).upper() == "CUDA":
+            return float(r["ns_per_day"]), int(r.get("particles") or data.get("particles"))
+    return None
+
+
+def cpu_seconds(n_atoms: int | None, length_ps: float, timestep_fs: float = 2.0) -> float:
+    """Estimated wall seconds of one MD run on 2 CPU cores."""
+    if not n_atoms or length_ps <= 0:
+        return 0.0
+    steps = length_ps * 1000.0 / timestep_fs
+    return steps * (CPU_MS_PER_STEP_BASE + CPU_MS_PER_STEP_PER_ATOM * n_atoms) / 1000.0
+
+
+def estimate(plans: Sequence) -> Cost:
+    """The :class:`Cost` of a list of :class:`~omm_cx.studies.plan.RunPlan`."""
+    gpu = measured_gpu_ns_per_day()
+    cpu_s, gpu_h, ns = 0.0, 0.0, 0.0
+    for p in plans:
+        if p.kind == "call":
+            cpu_s += CALL_WALL_S
+            continue
+        ts = float((p.config or {}).get("timestep_fs", 2.0))
+        cpu_s += cpu_seconds(p.n_atoms, p.length_ps, ts)
+        ns += p.length_ps / 1000.0
+        if gpu is not None and p.n_atoms:
+            ns_day, atoms_ref = gpu
+            gpu_h += p.length_ps / 1000.0 / (ns_day * atoms_ref / max(p.n_atoms, 1)) * 24.0
+    if gpu is None:
+        model = "unmeasured: benchmarks/latest.json has no CUDA result (docs/gpu.md says how to measure)"
+        return Cost(len(plans), ns, cpu_s / 3600.0, None, model)
+    model = (f"measured {gpu[0]:.3g} ns/day at {gpu[1]} atoms (benchmarks/latest.json), scaled "
+             f"inversely with atoms")
+    return Cost(len(plans), ns, cpu_s / 3600.0, gpu_h, model)

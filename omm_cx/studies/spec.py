@@ -1,0 +1,296 @@
+"""Study files (``studies/*.yaml``): the schema (:class:`StudySpec`) and the loader.
+
+A study is the set of runs that reproduces one published figure or table: the paper, the
+systems (recipes with overrides, or a ``build_call`` for systems no recipe expresses),
+the run matrix (axes -> override paths), the run settings, the analyses, the quantities
+aggregated over seeds (mean and s.e.m.), the published values and statements each with
+its source and its test, and three scale presets (``tiny``, ``small``, ``paper``).
+``docs/studies.md`` describes every key; :func:`load_study` reads a file by name or path
+through the strict YAML loader and the one validation layer, so a bad study file is one
+line naming the file, the key and the fix (``omm-cx`` exit 2).
+
+Override paths start with the part they change: ``recipe.solution.pairs`` (the system's
+recipe), ``config.temperature_K`` (the run config), ``analysis.rdf_max_frames``
+(:class:`~omm_cx.analysis.options.AnalysisOptions`), ``params.repeats`` (the arguments of
+a ``build_call`` or ``call``). Text values may name matrix values and system ``vars`` in
+braces: ``recipe.forcefield: "{ff}+psl-{psl}"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from omm_cx.errors import ConfigError
+from omm_cx.io.validation import InputModel, Positive, Whole, key_error, validate_input
+from omm_cx.io.yaml_input import load_yaml
+
+SCALES = ("tiny", "small", "paper")
+#: The first part of an override path and what it changes.
+OVERRIDE_TARGETS = ("recipe", "config", "analysis", "params")
+QUANTITY_KINDS = ("summary", "result", "json", "series", "rdf")
+VERDICT_TESTS = ("value", "order", "equal", "below", "above", "curves_equal", "arrhenius")
+
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")]
+
+
+class PaperInput(InputModel):
+    """``paper:`` what the study reproduces and where it is published."""
+
+    reference: str = Field(min_length=1, description="authors, journal, year")
+    reproduces: str = Field(min_length=1, description="figure or table, e.g. 'Supplementary Fig. 2'")
+    source: str = Field(min_length=1, description="the paper's text, e.g. shared/papers/004_....txt")
+
+
+class SystemInput(InputModel):
+    """One system of the study: a ``recipe`` (name or file) or a ``build_call``."""
+
+    recipe: Optional[str] = None
+    build_call: Optional[str] = Field(None, description="'module:function' f(out_dir, **params) "
+                                      "writing a build folder")
+    params: dict[str, Any] = Field(default_factory=dict, description="arguments of build_call")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="recipe.* overrides")
+    vars: dict[str, Any] = Field(default_factory=dict, description="names for {braces} in "
+                                 "override values")
+    n_atoms: Optional[Annotated[Whole, Field(ge=1)]] = Field(None, description="atom count "
+                                                             "(for the cost) of a build_call")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.recipe is None) == (self.build_call is None):
+            raise ValueError("give exactly one of 'recipe' and 'build_call'")
+        return self
+
+
+class AxisInput(InputModel):
+    """One axis of the run matrix: scalar ``values`` written to the ``sets`` paths, or
+    named ``variants`` (name -> {override path: value})."""
+
+    values: Optional[list[Any]] = None
+    sets: list[str] = Field(default_factory=list)
+    variants: Optional[dict[str, dict[str, Any]]] = None
+    key: Optional[str] = Field(None, description="format of the value in run keys, e.g. 'T{}K'")
+
+    @model_validator(mode="after")
+    def _values_or_variants(self):
+        if (self.values is None) == (self.variants is None):
+            raise ValueError("give exactly one of 'values' (with 'sets') and 'variants'")
+        if self.values is not None and not self.values:
+            raise ValueError("'values' is empty; give at least one value")
+        if self.variants is not None and not self.variants:
+            raise ValueError("'variants' is empty; give at least one variant")
+        return self
+
+    def names(self) -> list:
+        return list(self.values) if self.values is not None else list(self.variants)
+
+
+class PresetInput(InputModel):
+    """``presets.<scale>``: sizes, lengths, seeds and the reason for them."""
+
+    why: str = Field(min_length=1, description="why this size and length show the trend")
+    length_ps: Optional[Positive] = None
+    seeds: list[Annotated[Whole, Field(ge=0)]] = Field(default_factory=list)
+    systems: Optional[list[str]] = None
+    axes: dict[str, list[Any]] = Field(default_factory=dict, description="axis -> the values "
+                                       "(or variant names) this preset runs")
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    n_atoms: dict[str, Annotated[Whole, Field(ge=1)]] = Field(
+        default_factory=dict, description="system -> atom count (for the cost) of a build_call")
+    estimate: Optional[str] = Field(None, description="measured or estimated wall time, with "
+                                    "how it was measured")
+
+
+class QuantityInput(InputModel):
+    """``quantities.<name>``: a number (or series) read from each run, aggregated over seeds.
+
+    ``from``: ``summary:<analysis>.<key>...`` (analysis/summary.json), ``result:<key>...``
+    (a call's result.json), ``json:<file.json>:<key>...`` (a JSON file of the analysis),
+    ``series:<file.csv>:<x>:<y>`` (a time series), ``rdf:<pair>`` (a g(r) column of
+    rdf.csv). Text in braces is filled in with the run's params."""
+
+    from_: str = Field(alias="from", min_length=1)
+    unit: str = ""
+    description: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _kind(self):
+        kind = self.from_.split(":", 1)[0]
+        if kind not in QUANTITY_KINDS or ":" not in self.from_:
+            raise ValueError(f"{self.from_!r}: write summary:ANALYSIS.KEY, result:KEY, "
+                             f"json:FILE.json:KEY, series:FILE.csv:X:Y or rdf:PAIR")
+        return self
+
+
+class ClaimInput(InputModel):
+    """``claims[]``: one published value or statement, its source and how ours is judged."""
+
+    id: Name
+    statement: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    quantity: str
+    other: Optional[str] = Field(None, description="curves_equal: the second quantity, "
+                                 "compared within each group")
+    test: Literal[VERDICT_TESTS]  # type: ignore[valid-type]
+    published: Optional[float] = None
+    published_sem: Optional[float] = None
+    groups: list[str] = Field(default_factory=list, description="'axis=value' selectors, "
+                              "in the published order (order: first largest)")
+    x: Optional[str] = Field(None, description="arrhenius: the temperature axis (K)")
+    threshold: Optional[float] = None
+    tolerance: Optional[float] = None
+    sigmas: Positive = 2.0
+    testable_from: Literal[SCALES] = "small"  # type: ignore[valid-type]
+    reproduced_if: str = Field(min_length=1, description="what makes the verdict 'reproduced'")
+
+
+class StudySpec(InputModel):
+    """A study file (see the module doc and docs/studies.md)."""
+
+    name: Name
+    title: str = Field(min_length=1)
+    paper: PaperInput
+    description: Optional[str] = None
+    kind: Literal["md", "call"] = "md"
+    systems: dict[str, SystemInput] = Field(default_factory=dict)
+    call: Optional[str] = None
+    call_params: dict[str, Any] = Field(default_factory=dict)
+    matrix: dict[str, AxisInput] = Field(default_factory=dict)
+    run: dict[str, Any] = Field(default_factory=dict, description="run config without the "
+                                "system source and length")
+    analyses: list[str] = Field(default_factory=list)
+    analysis_options: dict[str, Any] = Field(default_factory=dict)
+    quantities: dict[str, QuantityInput] = Field(default_factory=dict)
+    claims: list[ClaimInput] = Field(default_factory=list)
+    presets: dict[Literal[SCALES], PresetInput]  # type: ignore[valid-type]
+    _origin: str = PrivateAttr("study")
+    _sha256: str = PrivateAttr("")
+
+    @property
+    def origin(self) -> str:
+        """The file read (``study`` for a mapping)."""
+        return self._origin
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the study file's text."""
+        return self._sha256
+
+    @property
+    def reference(self) -> str:
+        return f"{self.paper.reference}, {self.paper.reproduces}"
+
+
+def _check(spec: StudySpec, where: str) -> None:
+    """The checks that relate keys (after the schema)."""
+    missing = [s for s in SCALES if s not in spec.presets]
+    if missing:
+        raise key_error(where, "presets", f"needs the presets tiny, small and paper; "
+                                          f"{', '.join(missing)} missing")
+    if spec.kind == "md":
+        if not spec.systems:
+            raise key_error(where, "systems", "an md study needs at least one system")
+        if not spec.run or "temperature_K" not in spec.run and not _sets(spec, "config.temperature_K"):
+            raise key_error(where, "run.temperature_K", "required key is missing (the run "
+                                                         "config's temperature)")
+    elif spec.call is None or ":" not in spec.call:
+        raise key_error(where, "call", "a call study needs call: 'module:function'")
+    for axis_name, axis in spec.matrix.items():
+        for p in axis.sets:
+            _check_path(where, f"matrix.{axis_name}.sets", p)
+        for vname, ov in (axis.variants or {}).items():
+            for p in ov:
+                _check_path(where, f"matrix.{axis_name}.variants.{vname}", p)
+    for scale, preset in spec.presets.items():
+        for p in preset.overrides:
+            _check_path(where, f"presets.{scale}.overrides", p)
+        for a, vals in preset.axes.items():
+            if a not in spec.matrix:
+                raise key_error(where, f"presets.{scale}.axes.{a}", f"no matrix axis {a!r}; "
+                                f"axes: {', '.join(spec.matrix) or 'none'}")
+            bad = [v for v in vals if v not in spec.matrix[a].names()]
+            if bad:
+                raise key_error(where, f"presets.{scale}.axes.{a}", f"{bad[0]!r} is not a "
+                                f"value of axis {a!r} ({', '.join(map(str, spec.matrix[a].names()))})")
+        for s in preset.systems or []:
+            if s not in spec.systems:
+                raise key_error(where, f"presets.{scale}.systems", f"unknown system {s!r}; "
+                                f"systems: {', '.join(spec.systems)}")
+        if spec.kind == "md" and preset.length_ps is None:
+            raise key_error(where, f"presets.{scale}.length_ps", "required key is missing "
+                                                                  "(the simulated length, ps)")
+    for i, c in enumerate(spec.claims):
+        if c.quantity not in spec.quantities:
+            raise key_error(where, f"claims[{i}].quantity", f"unknown quantity {c.quantity!r}; "
+                            f"quantities: {', '.join(spec.quantities) or 'none'}")
+        if c.other is not None and c.other not in spec.quantities:
+            raise key_error(where, f"claims[{i}].other", f"unknown quantity {c.other!r}; "
+                            f"quantities: {', '.join(spec.quantities)}")
+        if c.test == "arrhenius" and (c.x is None or c.x not in spec.matrix):
+            raise key_error(where, f"claims[{i}].x", f"an arrhenius test needs x: the matrix "
+                            f"axis of the temperature ({', '.join(spec.matrix) or 'none'})")
+        for g in c.groups:
+            axis, _, value = g.partition("=")
+            if axis not in spec.matrix and axis != "system" or not value:
+                raise key_error(where, f"claims[{i}].groups", f"{g!r}: write AXIS=VALUE with "
+                                f"an axis of the matrix ({', '.join(spec.matrix)}) or system")
+
+
+def _sets(spec: StudySpec, path: str) -> bool:
+    return any(path in a.sets or any(path in ov for ov in (a.variants or {}).values())
+               for a in spec.matrix.values())
+
+
+def _check_path(where: str, key: str, path: str) -> None:
+    head = path.split(".", 1)[0]
+    if head not in OVERRIDE_TARGETS or "." not in path:
+        raise key_error(where, key, f"override path {path!r} must start with one of "
+                        f"{', '.join(t + '.' for t in OVERRIDE_TARGETS)}")
+
+
+# --------------------------------------------------------------------------- files
+def _study_dirs() -> list[Path]:
+    here = Path(__file__).resolve().parent.parent  # the omm_cx package folder
+    return [here / "_data" / "studies", here.parent / "studies"]
+
+
+def available_studies() -> list[str]:
+    """Names of the study files shipped in ``studies/``."""
+    return sorted({p.stem for d in _study_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+
+
+def resolve_study(name_or_path: str | os.PathLike) -> Path:
+    """Path of a study given its name (``004-liquid-gr``) or a path to a YAML file."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        if not p.is_file():
+            raise ConfigError(f"study file {str(p)!r} not found")
+        return p
+    for d in reversed(_study_dirs()):  # the repository's studies/ first, then the packaged
+        if (d / f"{p}.yaml").is_file():
+            return d / f"{p}.yaml"
+    raise ConfigError(f"unknown study {str(name_or_path)!r}; available: "
+                      f"{', '.join(available_studies())} (or give a path to a .yaml file)")
+
+
+def load_study(name_or_path: str | os.PathLike | StudySpec | dict) -> StudySpec:
+    """Read and check a study (name, path, mapping or a :class:`StudySpec`).
+
+    Raises :class:`~omm_cx.errors.ConfigError` with one line naming the file and key."""
+    if isinstance(name_or_path, StudySpec):
+        return name_or_path
+    if isinstance(name_or_path, dict):
+        doc, where, text = name_or_path, "study", repr(sorted(name_or_path.items()))
+    else:
+        path = resolve_study(name_or_path)
+        doc, where = load_yaml(path, "study file"), str(path)
+        text = path.read_text(encoding="utf-8")
+    spec = validate_input(StudySpec, doc, where)
+    _check(spec, where)
+    spec._origin = where
+    spec._sha256 = hashlib.sha256(text.encode()).hexdigest()
+    return spec
