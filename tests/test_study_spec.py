@@ -137,3 +137,18 @@ def test_dry_run_of_004_jumps_paper(capsys):
         assert f"  s{s} " in out
     assert "total simulated: 1000 ns" in out
     assert "estimated GPU time: unmeasured" in out or "GPU-hours" in out
+
+
+def test_live_exchange_settings_reach_the_plan_and_the_segment(tmp_path):
+    from omm_cx.studies.segments import _live_reporters
+    from omm_cx.studies.spec import LiveInput
+
+    spec = load_study("004-forward-psl")
+    plan = plan_runs(spec, "tiny")[0]
+    assert plan.live == {"every_ps": 10.0, "rho_above": None, "plateau_ps": None,
+                         "plateau_tolerance": 0.01}
+    stopping = spec.model_copy(update={"live": LiveInput(every_ps=0.02, rho_above=0.4)})
+    live = plan_runs(stopping, "tiny")[0].live
+    (rep,) = _live_reporters(tmp_path, 0.002, live)
+    assert rep.interval == 10 and rep.rule.rho_above == 0.4
+    assert _live_reporters(tmp_path, 0.002, {"every_ps": 0}) == []

@@ -32,6 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     run.add_argument("--segment-wall-time", default=None,
                      help="wall-time budget of one task (segment), e.g. 30m, 2h")
     run.add_argument("--platform", default=None, help="CUDA, OpenCL, CPU or Reference")
+    run.add_argument("--cluster", metavar="YAML",
+                     help="SLURM/PBS settings for --executor slurm|pbs (queue, account, "
+                     "walltime, gpus_per_job, cores, memory; see docs/studies.md)")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="run the failed runs of the folder again (default: keep them failed)")
     run.add_argument("--dry-run", action="store_true",
                      help="print the runs, simulated ns and estimated cost; run nothing")
     st = sub.add_parser("status", help="runs done/running/failed/pending, simulated ns, ETA")
@@ -107,9 +112,15 @@ def run(args: argparse.Namespace) -> int:
         from omm_cx.studies.spec import load_study
 
         spec = load_study(args.name)
+        cluster = None
+        if args.cluster:
+            from omm_cx.io.yaml_input import load_yaml
+
+            cluster = load_yaml(args.cluster)
         status = run_study(spec, args.out, args.scale, executor=args.executor,
                            n_workers=args.workers, threads_per_worker=args.threads_per_worker,
-                           segment_wall_s=args.segment_wall_time, platform=args.platform)
+                           segment_wall_s=args.segment_wall_time, platform=args.platform,
+                           cluster=cluster, retry_failed=args.retry_failed)
         print(status.table())
         report = write_report(args.out, spec)
         print(_verdict_line(report, args.out))

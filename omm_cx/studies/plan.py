@@ -47,6 +47,8 @@ class RunPlan:
     call: str | None = None
     length_ps: float = 0.0
     n_atoms: int | None = None
+    #: md: the live-exchange reporter and stop rules (:class:`~omm_cx.studies.spec.LiveInput`)
+    live: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -184,7 +186,7 @@ def _plan(spec: StudySpec, scale: str, system: str | None, point: dict,
     return RunPlan(key, "md", {**targets["params"], **params}, recipe=recipe, build_call=sys_in.build_call,
                    config=config, analyses=tuple(spec.analyses),
                    analysis_options=targets["analysis"], length_ps=float(preset.length_ps),
-                   n_atoms=n_atoms)
+                   n_atoms=n_atoms, live=spec.live.model_dump())
 
 
 def _recipe_doc(name: str) -> dict:

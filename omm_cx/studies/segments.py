@@ -152,11 +152,22 @@ def run_segment(study_dir: str, key: str, segment_wall_s: float | None = None,
 
         cfg = dict(plan.get("config") or {}, build=str(build.resolve()))
         dt_ps = load_config(cfg).timestep_ps
+        live = _live_reporters(key_dir / RUN, dt_ps, plan.get("live") or {})
         result = _when_free(lambda: run(cfg, key_dir / RUN, resume=True, progress=False,
-                                        max_wall_time=segment_wall_s, platform=platform))
+                                        max_wall_time=segment_wall_s, platform=platform,
+                                        reporters=live))
         return _record_segment(key_dir, plan, result, dt_ps, started)
     except Exception as exc:  # recorded, not raised: the other runs go on
         return _failed(key_dir, exc, phase, started)
+
+
+def _live_reporters(run_dir: Path, dt_ps: float, live: dict) -> list:
+    """The live-exchange reporter of the plan's ``live`` settings (none when off)."""
+    from omm_cx.analysis.live import StopRule, live_reporters
+
+    rule = StopRule(live.get("rho_above"), live.get("plateau_ps"),
+                    live.get("plateau_tolerance") or 0.01)
+    return live_reporters(run_dir, dt_ps * 1000.0, live.get("every_ps", 10.0), rule)
 
 
 def _when_free(call: Callable, wait_s: float = BUSY_WAIT_S):
@@ -177,7 +188,7 @@ def _record_segment(key_dir: Path, plan: dict, result, dt_ps: float, started: fl
     start_ps = (result.resumed_from_step or 0) * dt_ps
     length_ps = result.total_steps * dt_ps
     n = int(st.get("segments") or 0)
-    if result.status in ("stopped", "finished"):
+    if result.status in ("stopped", "finished", "stopped by rule"):
         append_segment(key_dir, {"index": n + 1, "start_ps": start_ps, "end_ps": result.time_ps,
                                  "start_step": result.resumed_from_step or 0,
                                  "end_step": result.steps, "wall_s": round(wall, 3),

@@ -148,6 +148,18 @@ class ClaimInput(InputModel):
     reproduced_if: str = Field(min_length=1, description="what makes the verdict 'reproduced'")
 
 
+class LiveInput(InputModel):
+    """``live:`` the live-exchange reporter of each MD run (NC systems; see
+    :mod:`omm_cx.analysis.live`): a row of NC counts and rho every ``every_ps`` ps in
+    run/live_exchange.csv, and optional stop rules that end a run early as finished."""
+
+    every_ps: Optional[Annotated[float, Field(ge=0)]] = Field(
+        10.0, description="ps between rows; 0 or null: off")
+    rho_above: Optional[Annotated[float, Field(gt=0, le=1)]] = None
+    plateau_ps: Optional[Positive] = None
+    plateau_tolerance: Positive = 0.01
+
+
 class StudySpec(InputModel):
     """A study file (see the module doc and docs/studies.md)."""
 
@@ -164,6 +176,7 @@ class StudySpec(InputModel):
                                 "system source and length")
     analyses: list[str] = Field(default_factory=list)
     analysis_options: dict[str, Any] = Field(default_factory=dict)
+    live: LiveInput = Field(default_factory=LiveInput)
     quantities: dict[str, QuantityInput] = Field(default_factory=dict)
     claims: list[ClaimInput] = Field(default_factory=list)
     presets: dict[Literal[SCALES], PresetInput]  # type: ignore[valid-type]
