@@ -1,6 +1,8 @@
 """Analyses of cation-exchange trajectories: NC membership, exchange ratio, radial ion
-densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffusion, and
-exchange per facet family, and powder X-ray patterns by the Debye equation.
+densities, g(r), jumps of the leaving cation, per-atom RMSD maps, MSD and diffusion,
+exchange per facet family in the particle's rotating frame, the local crystal phase of
+every ion, live exchange during a run, cross-section pictures, and powder X-ray patterns
+by the Debye equation.
 
 mdtraj-like plain functions over in-memory trajectories (``compute_exchange(traj,
 groups)``), and analysis classes (:mod:`omm_cx.analysis.base`, registered by name in
@@ -46,6 +48,12 @@ _EXPORTS = {
     "compute_msd": "diffusion", "fit_diffusion": "diffusion", "arrhenius_fit": "diffusion",
     # facets
     "FacetAccumulator": "facets", "facet_family": "facets", "facet_directions": "facets",
+    # phases, orientation, live exchange, pictures
+    "identify_phases": "structure_id", "PHASES": "structure_id", "NOT_CLASSIFIED": "structure_id",
+    "phase_counts": "structure_id", "PhaseAnalysis": "phases",
+    "OrientationTracker": "orientation", "fit_cubic_orientation": "orientation",
+    "kabsch_rotation": "orientation", "LiveExchangeReporter": "live", "StopRule": "live",
+    "live_reporters": "live", "render_slab": "render",
     # diffraction
     "debye_intensity": "xrd.debye", "compute_debye": "xrd.debye", "find_peaks": "xrd.debye",
     "peaks_table": "xrd.debye", "q_grid": "xrd.debye", "conversion_from_q220": "xrd.debye",
