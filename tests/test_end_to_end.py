@@ -45,7 +45,7 @@ def test_exchange_and_density_agree_on_a_real_run(short_run):
 def test_demo_writes_plot_and_tables(tmp_path):
     summary = run_demo(tmp_path / "demo", length_ps=2.0, log=lambda *a: None)
     a = tmp_path / "demo" / "analysis"
-    for name in ("exchange.png", "exchange.csv", "density.csv", "summary.json"):
+    for name in ("exchange.png", "exchange.csv", "density.csv", "summary.json", "cross_section.png"):
         assert (a / name).is_file(), name
     with open(a / "exchange.csv", encoding="utf-8") as fh:
         header = next(csv.reader(fh))
