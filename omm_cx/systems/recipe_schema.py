@@ -142,6 +142,10 @@ class RecipeInput(InputModel):
     seed: Annotated[Whole, Field(ge=0)] = 0
     charge_policy: Literal["neutral", "background"] = "neutral"
     box_nm: Optional[Box] = None
+    vacuum_padding_nm: Optional[Annotated[float, Field(gt=0)]] = Field(
+        None, description="an isolated particle in a periodic box with this much vacuum on "
+        "every side (PME, short-range cutoff; the force error against all pairs is measured "
+        "and recorded); null: all pairs, no cutoff, no box")
     nanocrystal: Optional[Nanocrystal] = None
     solution: Optional[SolutionInput] = None
 
@@ -195,6 +199,14 @@ def check_recipe(r: RecipeInput, ff: ForceField, where: str) -> None:
         if isinstance(nc, WireInput) and r.box_nm is None:
             raise key_error(where, "box_nm", "a periodic wire needs box_nm (its z length is "
                                              "set to the wire period)")
+    if r.vacuum_padding_nm is not None:
+        if r.box_nm is not None or sol is not None or nc is None:
+            raise key_error(where, "vacuum_padding_nm", "is for a nanocrystal in vacuum: "
+                                   "leave out box_nm and solution, or leave out this key")
+        if 10.0 * r.vacuum_padding_nm < ff.cutoff_A / 2:
+            raise key_error(where, "vacuum_padding_nm", f"{r.vacuum_padding_nm} nm is less "
+                                   f"than half the {ff.cutoff_A} Å cutoff: an atom would see "
+                                   f"an image; give at least {ff.cutoff_A / 20:.2f} nm")
     if sol is not None:
         if r.box_nm is None:
             raise key_error(where, "solution", "a solution needs a periodic box (box_nm)")

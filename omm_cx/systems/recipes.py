@@ -33,6 +33,8 @@ from omm_cx.systems.lattice import Atoms
 from omm_cx.systems.recipe_parts import box_matrix, build_nanocrystal, solution_species
 from omm_cx.systems.recipe_schema import RecipeInput, check_recipe
 from omm_cx.systems.solution import place_random
+from omm_cx.systems.vacuum import METHOD as VACUUM_METHOD
+from omm_cx.systems.vacuum import force_error_vs_all_pairs, vacuum_box
 
 
 def _recipe_dirs() -> list[Path]:
@@ -118,8 +120,15 @@ def build_recipe(recipe: str | os.PathLike | dict, seed: int | None = None) -> B
     removal = Removal()
     record: dict = {}
     nc, period = _placed_nanocrystal(r, ff, rng, removal, record, box, where)
+    if r.vacuum_padding_nm is not None:
+        box, shift = vacuum_box(nc.positions_A, r.vacuum_padding_nm)
+        nc = nc.translated(shift)
     sol_species, sol_pos = _solution(r, ff, box, nc, rng, record, where)
     structure, groups = _assemble(name, ff, nc, period, box, sol_species, sol_pos, where)
+    if r.vacuum_padding_nm is not None:
+        record["vacuum"] = {"method": VACUUM_METHOD, "padding_nm": float(r.vacuum_padding_nm),
+                            **force_error_vs_all_pairs(ff, structure.species,
+                                                       structure.positions_A, box)}
     info = _build_info(name, ff, structure, groups, seed, r.charge_policy, removal, record, doc)
     system = _create_system(ff, structure, r.charge_policy)
     return BuiltSystem(structure, system, info)

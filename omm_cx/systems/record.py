@@ -116,6 +116,18 @@ class RemovedIon(_Record):
     reason: str
 
 
+class VacuumRecord(_Record):
+    """An isolated particle in a periodic box (:mod:`omm_cx.systems.vacuum`): the method,
+    the padding (nm) and the force error (eV/Å) measured against all pairs at build time."""
+
+    method: str
+    padding_nm: float
+    rms_force_error_eV_per_A: float
+    max_force_error_eV_per_A: float
+    rms_force_eV_per_A: float
+    reference: str
+
+
 class DumbbellRecord(_Record):
     """The tips of a dumbbell: facets facing the rod, gap (Å) and the rule in words."""
 
@@ -172,6 +184,7 @@ class BuildRecord(_Record):
     exchanged_fraction: float | None = None
     dumbbell: DumbbellRecord | None = None
     sphere_cut: SphereCutRecord | None = None
+    vacuum: VacuumRecord | None = None
     # a system from a PDB file + force field (run config ``system:``)
     structure_file: str | None = None
     dispersion_correction: bool | None = None
