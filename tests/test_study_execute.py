@@ -2,7 +2,7 @@
 wall-time segments, a run that fails on purpose, the study process SIGKILLed mid-way and
 run again to completion without redoing a finished segment, the progress table and ETA.
 
-The runs are tiny Cd/PSL liquids (60 pairs in a 2.5 nm box, 4 ps at 500 K, ~1 s per ps on
+The runs are tiny Cd/PSL liquids (60 pairs in a 2.5 nm box, 8 ps at 500 K, ~1 s per ps on
 one core), written as RunPlan mappings (the contract of omm_cx.studies.plan)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from omm_cx.io.tables import write_json
 from omm_cx.studies.execute import execute_plans, study_status
 from omm_cx.studies.state import StudyStatus, read_segments, run_folder
 
-LENGTH_PS, DT_FS = 4.0, 2.0
+LENGTH_PS, DT_FS = 8.0, 2.0  # long enough for several 2.5 s segments even on a fast machine
 RECIPE = {"name": "tiny-cd-psl", "forcefield": "pbcdse+psl-nonpreferential", "seed": 1,
           "box_nm": 2.5, "solution": {"pairs": 60, "cation": "Cd", "ligand": "PSL",
                                       "min_separation_A": 3.0}}
@@ -137,9 +137,14 @@ def _check_run(out: Path, key: str, before: list[dict], after: list[dict]) -> No
         assert cur["start_step"] >= prev["end_step"], (key, after)
         assert cur["start_ps"] == pytest.approx(cur["start_step"] * DT_FS / 1000)
     assert after[0]["start_step"] == 0 and after[-1]["end_step"] == total_steps
-    assert [s["status"] for s in after] == ["stopped"] * (len(after) - 1) + ["finished"]
+    # a segment cut by the kill after a checkpoint is recorded by the next one as 'cut'
+    assert all(s["status"] in ("stopped", "cut") for s in after[:-1]), after
+    assert after[-1]["status"] == "finished"
+    for prev, cur in zip(after, after[1:]):
+        if prev["status"] == "cut":
+            assert cur["start_step"] == prev["end_step"], after
     assert [s["index"] for s in after] == list(range(1, len(after) + 1))
-    # the run's own outputs cover the 4 ps once: state.csv rows every 0.1 ps, no repeats
+    # the run's own outputs cover the 8 ps once: state.csv rows every 0.1 ps, no repeats
     t = np.loadtxt(folder / "run" / "state.csv", delimiter=",", comments="#", usecols=1)
     assert np.all(np.diff(t) > 0) and t[-1] == pytest.approx(LENGTH_PS)
     assert len(t) == round(LENGTH_PS / 0.1)
@@ -358,3 +363,29 @@ def test_segment_waits_for_a_run_folder_still_held_by_a_live_process(tmp_path):
     segs = read_segments(run_folder(out, "held"))
     assert len(segs) == 1 and segs[0]["end_ps"] == pytest.approx(1.0)
     assert segs[0]["wall_s"] >= 2.0  # it waited for the lock
+
+
+def test_progress_of_a_segment_cut_by_a_kill_is_recorded_as_cut(tmp_path):
+    """A run folder that checkpointed past its last recorded segment (the study was killed
+    between the checkpoint and the record): the next segment records the gap as 'cut'
+    and continues from the checkpoint, so the segments cover the run once."""
+    from omm_cx.simulation import run
+    from omm_cx.studies.segments import RUN, _record_cut, ensure_build
+    from omm_cx.studies.state import PLAN_JSON
+
+    key_dir = tmp_path / "runs" / "cd_s1"
+    key_dir.mkdir(parents=True)
+    plan = _plans()[0]
+    write_json(key_dir / PLAN_JSON, plan)
+    build = ensure_build(key_dir, plan)
+    cfg = {k: v for k, v in plan["config"].items() if k != "length_ns"}
+    cfg.update(build=str(build.resolve()), steps=60,
+               report={"trajectory_steps": 10, "state_steps": 10, "checkpoint_steps": 20})
+    run(cfg, key_dir / RUN, progress=False)            # progress that no segment recorded
+    assert read_segments(key_dir) == []
+    _record_cut(key_dir, DT_FS / 1000)
+    (cut,) = read_segments(key_dir)
+    assert (cut["status"], cut["start_step"], cut["end_step"]) == ("cut", 0, 60)
+    assert cut["end_ps"] == pytest.approx(60 * DT_FS / 1000)
+    _record_cut(key_dir, DT_FS / 1000)                 # nothing new: nothing added
+    assert len(read_segments(key_dir)) == 1

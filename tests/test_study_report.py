@@ -69,7 +69,9 @@ def test_mean_sem_and_verdicts_of_a_partly_finished_study(tmp_path):
     assert rep["runs"]["complete"] is False
     claims = {c["id"]: c for c in rep["claims"]}
     assert claims["psl-order"]["verdict"] == REPRODUCED
-    assert claims["exchange-nonpref"]["verdict"] == REPRODUCED
+    # rho above the ~0.2 of adsorbed Cd needs the paper preset (the claim says so)
+    assert claims["exchange-nonpref"]["verdict"] == NOT_TESTABLE
+    assert "needs the paper preset" in claims["exchange-nonpref"]["reason"]
     for c in rep["claims"]:
         assert {"statement", "source", "verdict", "reason", "reproduced_if", "ours", "scale"} <= set(c)
     # the series is averaged point by point; rho(t) at the end equals rho_last's mean
@@ -78,7 +80,7 @@ def test_mean_sem_and_verdicts_of_a_partly_finished_study(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "**reproduced**" in md and "pbse_psl-cd-preferred_s3" in md and "small" in md
     assert (tmp_path / "fig_rho_t.png").stat().st_size > 1000
-    assert json.loads((tmp_path / "report.json").read_text())["verdicts"][REPRODUCED] == 2
+    assert json.loads((tmp_path / "report.json").read_text())["verdicts"][REPRODUCED] == 1
 
 
 def test_reversed_order_is_not_reproduced_and_overlap_is_not_testable(tmp_path):

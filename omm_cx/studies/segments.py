@@ -12,7 +12,9 @@ A segment (:func:`run_segment`):
    budget ``segment_wall_s`` (s): it continues from the last checkpoint and stops, with a
    checkpoint, before the budget is spent (status 'stopped') or at the end ('finished');
 3. appends the segment ``{index, start_ps, end_ps, wall_s, host, status}`` to
-   ``segments.jsonl`` and updates ``status.json``.
+   ``segments.jsonl`` and updates ``status.json``. A segment killed with the study after a
+   checkpoint is recorded by the next one as status 'cut' (its progress, up to that
+   checkpoint), so the segments cover the run without gaps or repeats.
 
 Any exception (bad input, NaN: :class:`~omm_cx.errors.OmmCxError`; or a bug) marks the
 run 'failed' with its error and is not raised, so the other runs go on. OpenMM's CPU
@@ -34,7 +36,7 @@ from typing import Any, Callable
 from omm_cx.errors import ConfigError, OmmCxError, RunFolderBusy
 from omm_cx.io.tables import read_json, write_json
 from omm_cx.studies.state import (FAILED, FINISHED, PLAN_JSON, RUNNING, append_segment,
-                                  read_status, run_folder, update_status)
+                                  read_segments, read_status, run_folder, update_status)
 
 BUILD, RUN, ANALYSIS, OUTPUT, RESULT_JSON = "build", "run", "analysis", "output", "result.json"
 #: Environment of a jobqueue worker with several GPUs per job (set by :mod:`.cluster`).
@@ -152,6 +154,7 @@ def run_segment(study_dir: str, key: str, segment_wall_s: float | None = None,
 
         cfg = dict(plan.get("config") or {}, build=str(build.resolve()))
         dt_ps = load_config(cfg).timestep_ps
+        _record_cut(key_dir, dt_ps)
         live = _live_reporters(key_dir / RUN, dt_ps, plan.get("live") or {})
         result = _when_free(lambda: run(cfg, key_dir / RUN, resume=True, progress=False,
                                         max_wall_time=segment_wall_s, platform=platform,
@@ -159,6 +162,29 @@ def run_segment(study_dir: str, key: str, segment_wall_s: float | None = None,
         return _record_segment(key_dir, plan, result, dt_ps, started)
     except Exception as exc:  # recorded, not raised: the other runs go on
         return _failed(key_dir, exc, phase, started)
+
+
+def _record_cut(key_dir: Path, dt_ps: float) -> None:
+    """A segment killed with the study (after a checkpoint, before it was recorded) left
+    progress that segments.jsonl does not show: record it as a 'cut' segment from the last
+    recorded step to the run's checkpoint, so the segments cover the run without gaps."""
+    from omm_cx.simulation import rundir
+
+    try:
+        record = rundir.read_record(key_dir / RUN)
+    except OmmCxError:
+        return
+    done = int(record.checkpoint_step or 0) if record is not None else 0
+    segments = read_segments(key_dir)
+    last = int(segments[-1]["end_step"]) if segments else 0
+    if done <= last:
+        return
+    n = len(segments) + 1
+    append_segment(key_dir, {"index": n, "start_ps": last * dt_ps, "end_ps": done * dt_ps,
+                             "start_step": last, "end_step": done, "wall_s": None,
+                             "md_wall_s": None, "ns_per_day": None, "host": None,
+                             "platform": record.platform.name, "status": "cut"})
+    update_status(key_dir, segments=n, simulated_ps=done * dt_ps)
 
 
 def _live_reporters(run_dir: Path, dt_ps: float, live: dict) -> list:
