@@ -158,3 +158,14 @@ def test_report_command_and_a_folder_that_is_no_study(tmp_path, capsys):
     assert "psl-order: reproduced" in capsys.readouterr().out
     assert main(["study", "report", str(tmp_path)]) == 2
     assert "no study.json" in capsys.readouterr().err
+
+
+def test_a_value_with_an_error_larger_than_half_the_published_is_not_resolved():
+    from omm_cx.studies.spec import ClaimInput
+    from omm_cx.studies.verdicts import _value
+
+    claim = ClaimInput(id="x", statement="s", source="s", quantity="q", test="value",
+                       published=0.51, published_sem=0.02, reproduced_if="r")
+    assert _value(claim, 0.55, 0.74)[0] == NOT_TESTABLE        # agrees only because ±0.74
+    assert _value(claim, 0.55, 0.05)[0] == REPRODUCED
+    assert _value(claim, 2.50, 0.74)[0] == NOT_REPRODUCED       # even the wide band excludes it

@@ -5,7 +5,9 @@ the reason.
 Tests (``claims[].test``; ``sigmas`` k, default 2; s = combined s.e.m.):
 
 - ``value``: ours (mean ± sem) vs published (± published_sem): reproduced when
-  |ours - published| <= tolerance, or <= k sqrt(sem^2 + published_sem^2);
+  |ours - published| <= tolerance, or <= k sqrt(sem^2 + published_sem^2), unless our
+  s.e.m. exceeds half the published value (then not testable: agreement only because
+  nothing is resolved);
 - ``above`` / ``below`` threshold: reproduced when mean ∓ k sem is beyond the threshold,
   not reproduced when mean ± k sem is on the wrong side, else not testable;
 - ``order``: the groups in the published order, largest first (or, with ``other``, the
@@ -153,6 +155,8 @@ def _value(claim: ClaimInput, m: float, s: float, note: str = "") -> tuple[str, 
     d = m - p
     allowed = max(claim.tolerance or 0.0, claim.sigmas * math.hypot(s, ps))
     text = f"ours {m:.4g} ± {s:.2g} vs published {p:g} ± {ps:g}: difference {d:+.3g} (allowed {allowed:.3g}){note}"
+    if p and s > 0.5 * abs(p) and abs(d) <= allowed:
+        return NOT_TESTABLE, text + f"; our uncertainty is more than half the published value: not resolved"
     return (REPRODUCED if abs(d) <= allowed else NOT_REPRODUCED), text
 
 
