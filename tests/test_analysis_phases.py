@@ -227,7 +227,7 @@ def test_phases_through_the_driver(core_shell_run):
     outside = r > r_core + 0.5  # shells beyond the core as built
     assert prof["n_Pb"][last][outside].sum() == 0 and prof["n_Cd"][last][outside].sum() > 0
     assert sum(prof["n_Se"][last]) == len(built.groups["nc_anions"])
-    b = json.loads((out / "phase_boundary.json").read_text())
+    b = json.loads((out / "phase_boundary.json").read_text(encoding="utf-8"))
     assert b["last"]["inner"] == "rocksalt" and b["last"]["outer"] == "zincblende"
     bt = read_csv(out / "phase_boundary.csv")
     assert (bt["n_boundary"] > 0).all()

@@ -60,7 +60,7 @@ def _children(pid: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                stat = Path(f"/proc/{entry}/stat").read_text(encoding="utf-8")
             except OSError:
                 continue
             parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
@@ -75,7 +75,7 @@ def _children(pid: int) -> list[int]:
 
 def _alive(pid: int) -> bool:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
@@ -148,11 +148,11 @@ def _check_run(out: Path, key: str, before: list[dict], after: list[dict]) -> No
     t = np.loadtxt(folder / "run" / "state.csv", delimiter=",", comments="#", usecols=1)
     assert np.all(np.diff(t) > 0) and t[-1] == pytest.approx(LENGTH_PS)
     assert len(t) == round(LENGTH_PS / 0.1)
-    status = json.loads((folder / "status.json").read_text())
+    status = json.loads((folder / "status.json").read_text(encoding="utf-8"))
     assert status["state"] == "finished" and status["error"] is None
     assert status["segments"] == len(after)
     assert status["simulated_ps"] == pytest.approx(LENGTH_PS)
-    summary = json.loads((folder / "analysis" / "summary.json").read_text())
+    summary = json.loads((folder / "analysis" / "summary.json").read_text(encoding="utf-8"))
     assert "rdf" in summary["analyses"]
 
 
@@ -246,7 +246,7 @@ def _check_shipped(out: Path, name: str, before: dict[str, list[dict]]) -> None:
         for prev, cur in zip(after, after[1:]):
             assert cur["start_step"] >= prev["end_step"], (plan.key, after)
         assert after[-1]["end_ps"] == pytest.approx(plan.length_ps)
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["study"] == name and report["scale"] == "tiny"
     assert report["runs"]["complete"] is True
     assert report["runs"]["counts"]["finished"] == len(plans)
@@ -270,7 +270,7 @@ def test_cli_tiny_study_killed_then_rerun_to_completion(tmp_path, name, sig):
     proc = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         _wait_for(lambda: ((out / "study.json").is_file() and any(
-            s["end_step"] > 0 for k in json.loads((out / "study.json").read_text())["keys"]
+            s["end_step"] > 0 for k in json.loads((out / "study.json").read_text(encoding="utf-8"))["keys"]
             for s in read_segments(run_folder(out, k)))) or proc.poll() is not None, 300,
             "the first segment that advanced a run")
         assert proc.poll() is None, proc.stdout.read().decode()
@@ -284,7 +284,7 @@ def test_cli_tiny_study_killed_then_rerun_to_completion(tmp_path, name, sig):
     _wait_for(lambda: not any(_alive(w) for w in workers), 60, "the workers to exit")
     assert not study_status(out).complete, "killed after all runs had finished"
     before = {k: read_segments(run_folder(out, k))
-              for k in json.loads((out / "study.json").read_text())["keys"]}
+              for k in json.loads((out / "study.json").read_text(encoding="utf-8"))["keys"]}
     done = subprocess.run(run, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     _check_shipped(out, name, before)
@@ -305,7 +305,7 @@ def test_call_study_writes_results(tmp_path):
     plans = plan_runs("000-lattice-statics", "tiny")
     assert st.counts["done"] == len(plans) and not st.failed
     for plan in plans:
-        result = json.loads((run_folder(out, plan.key) / "result.json").read_text())
+        result = json.loads((run_folder(out, plan.key) / "result.json").read_text(encoding="utf-8"))
         assert isinstance(result, dict) and result
         assert read_segments(run_folder(out, plan.key)) == []
 
@@ -346,7 +346,7 @@ def test_segment_waits_for_a_run_folder_still_held_by_a_live_process(tmp_path):
 
     def release_later():  # 3 s after the segment was submitted
         status = run_folder(out, "held") / "status.json"
-        _wait_for(lambda: status.is_file() and '"running"' in status.read_text(), 120,
+        _wait_for(lambda: status.is_file() and '"running"' in status.read_text(encoding="utf-8"), 120,
                   "the segment's submission")
         time.sleep(3.0)
         held.release()

@@ -77,10 +77,10 @@ def test_mean_sem_and_verdicts_of_a_partly_finished_study(tmp_path):
     # the series is averaged point by point; rho(t) at the end equals rho_last's mean
     series = {g["labels"]["psl"]: g for g in rep["quantities"]["rho_t"]["groups"]}
     assert series["nonpreferential"]["mean"][-1] == pytest.approx(groups["nonpreferential"]["mean"])
-    md = (tmp_path / "report.md").read_text()
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "**reproduced**" in md and "pbse_psl-cd-preferred_s3" in md and "small" in md
     assert (tmp_path / "fig_rho_t.png").stat().st_size > 1000
-    assert json.loads((tmp_path / "report.json").read_text())["verdicts"][REPRODUCED] == 1
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["verdicts"][REPRODUCED] == 1
 
 
 def test_reversed_order_is_not_reproduced_and_overlap_is_not_testable(tmp_path):
