@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import Field, PrivateAttr, model_validator
 
 from omm_cx.errors import ConfigError
+from omm_cx.io.shipped import find_shipped, shipped_names
 from omm_cx.io.validation import InputModel, Positive, Whole, key_error, validate_input
 from omm_cx.io.yaml_input import load_yaml
 
@@ -266,14 +267,9 @@ def _check_path(where: str, key: str, path: str) -> None:
 
 
 # --------------------------------------------------------------------------- files
-def _study_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parent.parent  # the omm_cx package folder
-    return [here / "_data" / "studies", here.parent / "studies"]
-
-
 def available_studies() -> list[str]:
     """Names of the study files shipped in ``studies/``."""
-    return sorted({p.stem for d in _study_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+    return shipped_names("studies")
 
 
 def resolve_study(name_or_path: str | os.PathLike) -> Path:
@@ -283,9 +279,9 @@ def resolve_study(name_or_path: str | os.PathLike) -> Path:
         if not p.is_file():
             raise ConfigError(f"study file {str(p)!r} not found")
         return p
-    for d in reversed(_study_dirs()):  # the repository's studies/ first, then the packaged
-        if (d / f"{p}.yaml").is_file():
-            return d / f"{p}.yaml"
+    found = find_shipped("studies", str(p))
+    if found is not None:
+        return found
     raise ConfigError(f"unknown study {str(name_or_path)!r}; available: "
                       f"{', '.join(available_studies())} (or give a path to a .yaml file)")
 

@@ -26,6 +26,7 @@ from omm_cx import __version__
 from omm_cx.errors import ConfigError, StructureError
 from omm_cx.forcefield import ForceField, load_forcefield
 from omm_cx.io.pdb import Structure
+from omm_cx.io.shipped import find_shipped, shipped_names
 from omm_cx.io.validation import key_error, validate_input
 from omm_cx.io.yaml_input import load_yaml
 from omm_cx.systems.charge import NEUTRALITY_RULE, Removal
@@ -37,14 +38,9 @@ from omm_cx.systems.vacuum import METHOD as VACUUM_METHOD
 from omm_cx.systems.vacuum import force_error_vs_all_pairs, vacuum_box
 
 
-def _recipe_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parent.parent  # the omm_cx package folder
-    return [here / "_data" / "systems", here.parent / "systems"]
-
-
 def available_recipes() -> list[str]:
     """Names of the recipes shipped in ``systems/``."""
-    return sorted({p.stem for d in _recipe_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+    return shipped_names("systems")
 
 
 def resolve_recipe(name_or_path: str | os.PathLike) -> Path:
@@ -54,9 +50,9 @@ def resolve_recipe(name_or_path: str | os.PathLike) -> Path:
         if not p.is_file():
             raise ConfigError(f"recipe file {str(p)!r} not found")
         return p
-    for d in _recipe_dirs():
-        if (d / f"{p}.yaml").is_file():
-            return d / f"{p}.yaml"
+    found = find_shipped("systems", str(p))
+    if found is not None:
+        return found
     raise ConfigError(f"unknown recipe {str(name_or_path)!r}; available: "
                       f"{', '.join(available_recipes())} (or give a path to a .yaml file)")
 
