@@ -35,6 +35,7 @@ import numpy as np
 from omm_cx.analysis.groups import (AnalysisGroups, groups_from_build_info, groups_from_geometry,
                                     load_build_info)
 from omm_cx.analysis.membership import MembershipCriterion, frame_membership
+from omm_cx.analysis.structure_id import ANIONS
 from omm_cx.errors import AnalysisError, ConfigError, OmmCxError
 from omm_cx.io.atomic import atomic_write_text
 
@@ -42,7 +43,6 @@ LIVE_CSV = "live_exchange.csv"
 COLUMNS = ("step", "time_ps", "n_in_going", "n_original", "n_cations", "n_anions", "rho")
 #: Default interval between live rows, ps.
 EVERY_PS = 10.0
-_ANION_SPECIES = frozenset({"S", "Se", "Te", "O"})
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class LiveExchangeReporter:
         species = [a.element.symbol if a.element is not None else a.name
                    for a in simulation.topology.atoms()]
         build = self.run_dir / "build" / "build.json"
-        if sum(s in _ANION_SPECIES for s in species) < 2:  # no nanocrystal: nothing to count
+        if sum(s in ANIONS for s in species) < 2:  # no nanocrystal: nothing to count
             self.active = False
             return
         try:
@@ -136,6 +136,7 @@ class LiveExchangeReporter:
         if len(self.groups.anions) < 2:
             self.active = False
         self.rows = [r for r in _read_rows(self.path) if r[0] < step]  # a resume: cut back
+        _write_rows(self.path, self.rows)  # once, atomically; later rows are appended
 
     def _append(self, step: int, xyz: np.ndarray, box: np.ndarray | None) -> None:
         g = self.groups
@@ -144,20 +145,23 @@ class LiveExchangeReporter:
         n_orig = int(np.isin(m.nc_cations, g.original).sum())
         n_cat = len(m.nc_cations)
         rho = n_in / n_cat if n_cat else float("nan")
-        self.rows.append((step, step * self.timestep_ps, n_in, n_orig, n_cat, len(m.nc_anions), rho))
-        _write_rows(self.path, self.rows)
+        row = (step, step * self.timestep_ps, n_in, n_orig, n_cat, len(m.nc_anions), rho)
+        self.rows.append(row)
+        with open(self.path, "a", newline="", encoding="utf-8") as fh:  # a torn last line is skipped on reading
+            csv.writer(fh, lineterminator="\n").writerow(row)
         t = np.array([r[1] for r in self.rows])
         self.stop_requested = self.rule.reason(t, np.array([r[6] for r in self.rows]))
 
 
 def _read_rows(path: Path) -> list[tuple]:
+    """The complete rows of a live CSV (a last line without its newline, torn by a kill,
+    is dropped)."""
     if not path.is_file():
         return []
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        return [(int(r[0]), float(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), float(r[6]))
-                for r in reader if len(r) == len(COLUMNS)]
+    lines = path.read_text(encoding="utf-8").split("\n")[1:-1]  # header; after the last "\n"
+    rows = [r for r in csv.reader(lines) if len(r) == len(COLUMNS)]
+    return [(int(r[0]), float(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), float(r[6]))
+            for r in rows]
 
 
 def _write_rows(path: Path, rows: list[tuple]) -> None:
