@@ -108,3 +108,17 @@ def test_old_import_paths_and_builtin_bases_are_kept():
 ])
 def test_exit_codes(exc, code):
     assert errors.exit_code_of(exc) == code
+
+
+def test_a_closed_pipe_is_not_an_internal_error():
+    """``omm-cx study list | head -1``: the reader goes away; no 'internal error'."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "omm_cx", "study", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(120)
+    assert "internal error" not in err and "Traceback" not in err, err

@@ -123,6 +123,11 @@ def call(args: argparse.Namespace) -> int:
         else:  # bad input (exit 2) or a failed simulation (exit 3)
             print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
         return exit_code_of(exc)
+    except BrokenPipeError:  # the reader went away (omm-cx study list | head): quietly stop
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141  # 128 + SIGPIPE, as a shell pipeline reports it
     except Exception as exc:  # a bug: one line unless --traceback
         if getattr(args, "traceback", False):
             raise
