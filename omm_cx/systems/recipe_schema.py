@@ -145,7 +145,12 @@ class RecipeInput(InputModel):
     vacuum_padding_nm: Optional[Annotated[float, Field(gt=0)]] = Field(
         None, description="an isolated particle in a periodic box with this much vacuum on "
         "every side (PME, short-range cutoff; the force error against all pairs is measured "
-        "and recorded); null: all pairs, no cutoff, no box")
+        "and recorded); null: no box (see vacuum_method)")
+    vacuum_method: Literal["all-pairs", "short-range-cutoff"] = Field(
+        "all-pairs", description="a nanocrystal without a box: 'all-pairs' (every term, "
+        "no cutoff, as 000) or 'short-range-cutoff' (Coulomb over all pairs, short-range "
+        "terms within the force field's cutoff; ~10x faster, the force error against all "
+        "pairs is measured and recorded)")
     nanocrystal: Optional[Nanocrystal] = None
     solution: Optional[SolutionInput] = None
 
@@ -207,6 +212,10 @@ def check_recipe(r: RecipeInput, ff: ForceField, where: str) -> None:
             raise key_error(where, "vacuum_padding_nm", f"{r.vacuum_padding_nm} nm is less "
                                    f"than half the {ff.cutoff_A} Å cutoff: an atom would see "
                                    f"an image; give at least {ff.cutoff_A / 20:.2f} nm")
+    if r.vacuum_method != "all-pairs" and (r.box_nm is not None or r.vacuum_padding_nm is not None
+                                          or nc is None):
+        raise key_error(where, "vacuum_method", "is for a nanocrystal without a box: leave "
+                        "out box_nm, vacuum_padding_nm and solution, or leave out this key")
     if sol is not None:
         if r.box_nm is None:
             raise key_error(where, "solution", "a solution needs a periodic box (box_nm)")

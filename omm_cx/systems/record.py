@@ -117,11 +117,17 @@ class RemovedIon(_Record):
 
 
 class VacuumRecord(_Record):
-    """An isolated particle in a periodic box (:mod:`omm_cx.systems.vacuum`): the method,
-    the padding (nm) and the force error (eV/Å) measured against all pairs at build time."""
+    """An isolated particle computed by a fast path (:mod:`omm_cx.systems.vacuum`): the
+    method, its settings (padding of the periodic box, nm; or the cutoffs of the
+    short-range-cutoff path) and the force error (eV/Å) measured against all pairs at
+    build time."""
 
     method: str
-    padding_nm: float
+    padding_nm: float | None = None
+    coulomb_cutoff_nm: float | None = None
+    largest_pair_distance_nm: float | None = None
+    short_range_cutoff_A: float | None = None
+    energy_offset_kJ_per_mol: float | None = None
     rms_force_error_eV_per_A: float
     max_force_error_eV_per_A: float
     rms_force_eV_per_A: float
