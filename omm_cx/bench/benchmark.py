@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import platform as pyplatform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -58,6 +58,8 @@ class EngineResult:
     ms_per_step: float
     ns_per_day: float
     device: str = ""
+    #: ms per MD step by part (LAMMPS: pair, kspace, neigh, comm, modify, other); {}: not measured
+    split: dict = field(default_factory=dict)
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> float:
@@ -194,13 +196,14 @@ def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, 
 
 def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
                   steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
-                  encodings=("auto",), replicas=(), log=print) -> dict:
+                  encodings=("auto",), replicas=(), profile=False, log=print) -> dict:
     """Run the comparison; returns the JSON-ready result (see module docstring).
 
     ``encodings``: short-range encodings to time on each OpenMM platform ("auto",
     "onehot", "tables"). ``replicas``: replica counts for the throughput of several
     independent simulations at once on the first platform (see
-    :mod:`omm_cx.bench.replicas`); empty to skip.
+    :mod:`omm_cx.bench.replicas`); empty to skip. ``profile``: also time each force group
+    of every timed system (:mod:`omm_cx.bench.profile`), under "profile" in the result.
     """
     from omm_cx.platforms import available_platforms
 
@@ -214,11 +217,19 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     names = platforms or [p for p in available_platforms() if p != "Reference"]
     results: list[EngineResult] = []
     replica_rows: list[dict] = []
+    profiles: dict[str, dict[str, float]] = {}
     for name in names:
         for enc in encodings:
             res, system = bench_openmm(ff, built, pos, ref, name, steps=steps, encoding=enc,
                                        temperature_K=temperature_K, target=target, log=log)
             results.append(res)
+            if profile:
+                from omm_cx.bench.profile import profile_forces
+                from omm_cx.platforms import get_platform
+
+                plat, props = get_platform(name)
+                profiles[f"{name} ({enc})" if len(encodings) > 1 else name] = profile_forces(
+                    system, pos, plat, props, temperature_K=temperature_K)
             if replicas and not replica_rows:
                 from omm_cx.bench.replicas import run_replicas
 
@@ -249,6 +260,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         "results": [asdict(r) for r in results],
         "ratio_vs_lammps": ratio,
         "replicas": replica_rows,
+        **({"profile": profiles} if profile else {}),
     }
 
 

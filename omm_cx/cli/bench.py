@@ -44,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also time N independent replicas at once on the first platform "
                    "(e.g. 1,2,4,8: throughput of several runs on one GPU)")
     p.add_argument("--scaling", action="store_true", help="also time 1x, 2x, 4x the system")
+    p.add_argument("--profile", action="store_true",
+                   help="also print ms per force group (short range, guard, Coulomb real and "
+                   "reciprocal space, integration) on each platform")
     p.add_argument("--json-file", metavar="FILE", help="write the results as JSON to FILE")
     # --json prints the results as JSON; the old spelling --json FILE is --json-file FILE
     p.add_argument("--json", nargs="?", const=True, default=False, metavar="FILE",
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     result = benchmark.run_benchmark(
         args.recipe, quick=args.quick, steps=args.steps, lammps=not args.no_lammps,
         platforms=args.platforms.split(",") if args.platforms else None,
-        target=args.target, encodings=args.encodings, replicas=args.replicas or (), log=log)
+        target=args.target, encodings=args.encodings, replicas=args.replicas or (),
+        profile=args.profile, log=log)
     if args.scaling:
         result["scaling"] = run_scaling(args.recipe, steps=args.steps or 20, log=log)
     if args.json is True:
@@ -70,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
         print(json_text(result, indent=2), end="")
     else:
         print(format_table(result))
+        if result.get("profile"):
+            from omm_cx.bench.profile import format_profile
+
+            print()
+            print(format_profile(result["profile"]))
     if json_file:
         write_json(result, json_file)
         print(f"wrote {json_file}", file=sys.stderr if args.json is True else sys.stdout)
