@@ -41,6 +41,17 @@ def wrap(pos_A: np.ndarray, box_A: np.ndarray | None) -> np.ndarray:
     return frac @ box_A
 
 
+def wrap_reduced(pos_A: np.ndarray, box_A: np.ndarray) -> np.ndarray:
+    """Positions (N, 3) wrapped the way OpenMM wraps into a reduced triclinic box (rows
+    a, b, c with a along x and b in the xy plane): by whole c, then b, then a vectors so
+    that 0 <= z < c_z, 0 <= y < b_y, 0 <= x < a_x. Returns a float64 copy."""
+    pos = np.array(pos_A, dtype=np.float64, copy=True)
+    box = np.asarray(box_A, dtype=np.float64)
+    for k in (2, 1, 0):
+        pos -= np.floor(pos[:, k] / box[k, k])[:, None] * box[k]
+    return pos
+
+
 def minimum_image(d_A: np.ndarray, box_A: np.ndarray | None) -> np.ndarray:
     """Displacement vectors (..., 3) reduced to the nearest periodic image (rounding of
     fractional coordinates: exact for orthorhombic boxes)."""

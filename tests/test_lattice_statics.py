@@ -281,3 +281,23 @@ def test_engine_matches_openmm(ff, phase, repeats):
         mm.unit.kilojoule_per_mole)
     e_omm = units.kjmol_to_ev(e_kj) / cell.formula_units
     assert abs(e_omm - relaxed.energy_eV) < 2e-6
+
+
+def test_single_point_of_a_hexagonal_cell_on_reference():
+    """OpenMM's Reference platform needs a triclinic cell's atoms inside the reduced box:
+    single_point wraps them, so it equals lattice statics (wurtzite CdSe, cdse-cu-lj;
+    unwrapped, Reference gave -11.054 against -11.355 eV/pair)."""
+    from omm_cx.crystals import get_structure
+    from omm_cx.energy.single_point import single_point
+    from omm_cx.io.pdb import Structure
+    from omm_cx.lattice_statics.relax import relax_structure
+
+    ff = load_forcefield("cdse-cu-lj")
+    species = {"cation": "Cd", "anion": "Se"}
+    relaxed = relax_structure(ff, get_structure("wurtzite"), species, {"a": 4.39, "c": 7.02, "u": 0.38})
+    cell = get_structure("wurtzite").cell(species, relaxed.params["a"], relaxed.params["c"],
+                                          relaxed.params["u"], repeats=(7, 7, 4))
+    s = Structure(list(cell.species), cell.positions_A, cell.lattice_A)
+    sp = single_point(ff, s, platform="Reference", check_overlaps=False)
+    # 5e-5 eV/pair: PME at single_point's tolerance 1e-6 (the bug was 0.3 eV/pair)
+    assert sp.total_eV / (len(s.species) / 2) == pytest.approx(relaxed.energy_eV, abs=5e-5)

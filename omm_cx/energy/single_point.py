@@ -47,6 +47,20 @@ class SinglePoint:
         }
 
 
+def reference_safe_positions(positions_A: np.ndarray, box_A: np.ndarray | None) -> np.ndarray:
+    """Positions (Å) wrapped into a triclinic box as OpenMM wraps (unchanged otherwise).
+    OpenMM 8.6.1's Reference platform gets wrong energies and forces for a hexagonal cell
+    whose atoms lie outside the reduced box (wurtzite CdSe with cdse-cu-lj: -11.054
+    against -11.355 eV/pair on the CPU platform and in lattice statics, and -11.097 after
+    wrapping in fractional coordinates); wrapping them OpenMM's way first fixes it.
+    Energies and forces do not depend on the image an atom is given."""
+    from omm_cx.periodic import is_orthorhombic, wrap_reduced
+
+    if box_A is None or is_orthorhombic(box_A):
+        return np.asarray(positions_A, float)
+    return wrap_reduced(positions_A, box_A)
+
+
 def single_point(
     ff: ForceField,
     structure: Structure,
@@ -75,7 +89,8 @@ def single_point(
     if structure.box_A is not None:
         h = units.angstrom_to_nm(structure.box_A)
         context.setPeriodicBoxVectors(*(mm.Vec3(*row) for row in h))
-    context.setPositions(units.angstrom_to_nm(structure.positions_A))
+    context.setPositions(units.angstrom_to_nm(reference_safe_positions(structure.positions_A,
+                                                                      structure.box_A)))
 
     coul, sr = (units.kjmol_to_ev(e) for e in energy_split_kjmol(context))
     state = context.getState(getForces=True)
