@@ -28,12 +28,13 @@ from __future__ import annotations
 import os
 import platform as pyplatform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 
 from omm_cx import units
 from omm_cx.bench.report import format_table, write_json
+from omm_cx.bench.results import EngineResult, _openmm_forces, _rms
 from omm_cx.bench.scaling import run_scaling, scaled_recipe
 from omm_cx.bench.timing import TIMESTEP_PS, md_context, ns_per_day, time_openmm, time_steps
 
@@ -44,26 +45,6 @@ REFERENCE_TOLERANCE = 1e-6
 OPENMM_TOLERANCES = (1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1.2e-4, 1e-4, 8e-5, 6e-5, 4e-5, 2e-5)
 LAMMPS_ACCURACIES = (1e-4, 5e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5, 9e-6, 8e-6, 7e-6, 6e-6, 5e-6, 4e-6,
                      3e-6, 2e-6, 1e-6)
-
-
-@dataclass
-class EngineResult:
-    engine: str
-    platform: str
-    precision: str
-    particles: int
-    threads: int
-    setting: str
-    rms_force_error_eV_per_A: float
-    ms_per_step: float
-    ns_per_day: float
-    device: str = ""
-    #: ms per MD step by part (LAMMPS: pair, kspace, neigh, comm, modify, other); {}: not measured
-    split: dict = field(default_factory=dict)
-
-
-def _rms(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.sum((a - b) ** 2, axis=1))))
 
 
 def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=1, log=print):
@@ -112,17 +93,6 @@ def _encoding_of(system) -> str:
     return "n/a"
 
 
-def _openmm_forces(system, positions_A, platform, props) -> np.ndarray:
-    import openmm as mm
-    import openmm.unit as u
-
-    ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform, props)
-    ctx.setPositions(units.angstrom_to_nm(positions_A))
-    forces = ctx.getState(getForces=True).getForces(asNumpy=True)
-    f = forces.value_in_unit(u.kilojoule_per_mole / u.nanometer)
-    return units.force_kjmol_nm_to_ev_angstrom(np.asarray(f))
-
-
 def reference_forces(ff, built, positions_A) -> np.ndarray:
     """Forces (eV/Å) with PME at :data:`REFERENCE_TOLERANCE` on the Reference platform
     (double precision)."""
@@ -161,6 +131,30 @@ def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperatu
                         dt * 1e3, ns_per_day(dt), device), system
 
 
+def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, temperature_K,
+                       target, encoding="auto", log=print):
+    """(EngineResult, system) with PME alpha and grid tuned for ``target`` by measurement
+    (:mod:`omm_cx.bench.pme_tuning`); (None, None) when no setting meets it."""
+    from omm_cx.bench.pme_tuning import coulomb, openmm_force_error, tune_pme
+    from omm_cx.forcefield.openmm_forces import create_system
+    from omm_cx.platforms import get_platform
+
+    platform, props = get_platform(platform_name)
+    species, box = built.structure.species, built.structure.box_A
+    best = tune_pme(openmm_force_error(ff, species, box, positions_A, ref, platform, props, encoding),
+                    target, log=log)
+    if best is None:
+        return None, None
+    system = create_system(ff, species, box, encoding=encoding,
+                           coulomb=coulomb(best.alpha_per_nm, best.grid, box))
+    dt, device = time_openmm(system, positions_A, platform, props, steps, temperature_K)
+    threads = (os.cpu_count() or 1) if _opencl_on_cpu_or_cpu(platform_name) else 0
+    precision = props.get("Precision", "mixed" if platform_name == "CPU" else "default")
+    return EngineResult("omm_cx", platform_name, precision, len(species), threads,
+                        f"{best.describe()}, {_encoding_of(system)}",
+                        best.rms_force_error_eV_per_A, dt * 1e3, ns_per_day(dt), device), system
+
+
 def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
                  log=print) -> EngineResult:
     from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
@@ -196,7 +190,8 @@ def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, 
 
 def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
                   steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
-                  encodings=("auto",), replicas=(), profile=False, log=print) -> dict:
+                  encodings=("auto",), replicas=(), profile=False, tune=True,
+                  log=print) -> dict:
     """Run the comparison; returns the JSON-ready result (see module docstring).
 
     ``encodings``: short-range encodings to time on each OpenMM platform ("auto",
@@ -204,6 +199,8 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     independent simulations at once on the first platform (see
     :mod:`omm_cx.bench.replicas`); empty to skip. ``profile``: also time each force group
     of every timed system (:mod:`omm_cx.bench.profile`), under "profile" in the result.
+    ``tune``: also time each OpenMM platform with PME alpha and grid tuned for the target
+    (:mod:`omm_cx.bench.pme_tuning`); the profile is of the faster of the two.
     """
     from omm_cx.platforms import available_platforms
 
@@ -223,6 +220,14 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
             res, system = bench_openmm(ff, built, pos, ref, name, steps=steps, encoding=enc,
                                        temperature_K=temperature_K, target=target, log=log)
             results.append(res)
+            if tune:
+                tuned, tuned_system = bench_openmm_tuned(
+                    ff, built, pos, ref, name, steps=steps, encoding=enc,
+                    temperature_K=temperature_K, target=target, log=log)
+                if tuned is not None:
+                    results.append(tuned)
+                    if tuned.ms_per_step < res.ms_per_step:
+                        system = tuned_system
             if profile:
                 from omm_cx.bench.profile import profile_forces
                 from omm_cx.platforms import get_platform
@@ -236,17 +241,14 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
                 replica_rows = run_replicas(system, pos, name, replicas, steps=steps,
                                             temperature_K=temperature_K, log=log)
     if lammps:
-        from omm_cx.bench.lammps import LammpsUnavailable
-
-        try:
-            results.append(bench_lammps(ff, built, pos, ref, threads=threads, steps=steps,
-                                        temperature_K=temperature_K, target=target, log=log))
-        except LammpsUnavailable as exc:
-            log(f"LAMMPS skipped: {exc}")
-    cpu_side = [r for r in results if r.engine == "omm_cx" and r.platform in ("CPU", "OpenCL")
+        results += _lammps_results(ff, built, pos, ref, threads=threads, steps=steps, quick=quick,
+                                   temperature_K=temperature_K, target=target, log=log)
+    timed = [r for r in results if np.isfinite(r.ns_per_day) and r.rms_force_error_eV_per_A <= target]
+    cpu_side = [r for r in timed if r.engine == "omm_cx" and r.platform in ("CPU", "OpenCL")
                 and _opencl_on_cpu_or_cpu(r.platform)]
-    lmp = [r for r in results if r.engine == "lammps"]
-    ratio = (max(r.ns_per_day for r in cpu_side) / lmp[0].ns_per_day) if cpu_side and lmp else None
+    lmp = [r for r in timed if r.engine == "lammps"]
+    ratio = (max(r.ns_per_day for r in cpu_side) / max(r.ns_per_day for r in lmp)
+             if cpu_side and lmp else None)
     return {
         "recipe": recipe,
         "particles": len(built.structure.species),
@@ -262,6 +264,26 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         "replicas": replica_rows,
         **({"profile": profiles} if profile else {}),
     }
+
+
+def _lammps_results(ff, built, pos, ref, *, threads, steps, quick, temperature_K, target,
+                    log) -> list[EngineResult]:
+    """LAMMPS as omm_cx's first anchor had it (one process, OpenMP threads, Coulomb cutoff
+    tied to the 12 Å short-range one), then at its best configurations
+    (:mod:`omm_cx.bench.lammps_configs`); [] without LAMMPS."""
+    from omm_cx.bench.lammps import LammpsUnavailable
+
+    try:
+        rows = [bench_lammps(ff, built, pos, ref, threads=threads, steps=steps,
+                             temperature_K=temperature_K, target=target, log=log)]
+        from omm_cx.bench.lammps_configs import bench_lammps_best
+
+        rows += bench_lammps_best(ff, built, pos, ref, steps=steps, temperature_K=temperature_K,
+                                  target=target, search="quick" if quick else "staged", log=log)
+    except LammpsUnavailable as exc:
+        log(f"LAMMPS skipped: {exc}")
+        return []
+    return rows
 
 
 def _opencl_on_cpu_or_cpu(name: str) -> bool:

@@ -8,21 +8,29 @@ from omm_cx.io.tables import write_json as _write_json_file
 
 
 def format_table(result: dict) -> str:
-    """The result of :func:`omm_cx.bench.benchmark.run_benchmark` as a text table."""
+    """The result of :func:`omm_cx.bench.benchmark.run_benchmark` as a text table; rows whose
+    measured force error is above the target are marked "*" and not used in the ratio."""
+    target = result["target_rms_force_error_eV_per_A"]
     lines = [f"{result['recipe']}: {result['particles']} particles, {result['temperature_K']} K, "
-             f"2 fs; target RMS force error {result['target_rms_force_error_eV_per_A']:g} eV/Å; "
+             f"2 fs; target RMS force error {target:g} eV/Å; "
              f"{result['machine']['cpu']} ({result['machine']['cores']} cores)",
-             f"{'engine':8s} {'platform':22s} {'precision':9s} {'threads':>7s} {'setting':44s} "
-             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>8s}"]
+             f"{'engine':7s} {'platform':37s} {'prec':6s} {'setting':56s} "
+             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s}"]
     for r in result["results"]:
-        lines.append(f"{r['engine']:8s} {r['platform']:22s} {r['precision']:9s} {r['threads']:7d} "
-                     f"{r['setting']:44s} {r['rms_force_error_eV_per_A']:10.2e} "
-                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:8.2f}")
+        mark = "*" if r["rms_force_error_eV_per_A"] > target else " "
+        lines.append(f"{r['engine']:7s} {r['platform']:37s} {r['precision'][:6]:6s} "
+                     f"{r['setting']:56s} {r['rms_force_error_eV_per_A']:9.2e}{mark} "
+                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:7.2f}")
         if r.get("device"):
-            lines.append(f"{'':8s} device: {r['device']}")
+            lines.append(f"{'':8s}device: {r['device']}")
+        if r.get("split"):
+            lines.append(f"{'':8s}ms/step by part: " + ", ".join(
+                f"{k} {v:.1f}" for k, v in r["split"].items()))
     ratio = result.get("ratio_vs_lammps")
-    lines.append(f"ratio_vs_lammps (best omm_cx CPU-side / LAMMPS): "
-                 f"{'n/a' if ratio is None else f'{ratio:.2f}'}")
+    lines.append(f"ratio_vs_lammps (fastest omm_cx CPU-side / fastest LAMMPS, both at the "
+                 f"target): {'n/a' if ratio is None else f'{ratio:.2f}'}"
+                 + ("   (* = error above the target)" if any(
+                     r["rms_force_error_eV_per_A"] > target for r in result["results"]) else ""))
     for row in result.get("replicas") or []:
         lines.append(f"{row['replicas']:3d} replicas on {row['platform']}: "
                      f"{row['ns_per_day_per_replica']:.2f} ns/day each, "

@@ -44,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also time N independent replicas at once on the first platform "
                    "(e.g. 1,2,4,8: throughput of several runs on one GPU)")
     p.add_argument("--scaling", action="store_true", help="also time 1x, 2x, 4x the system")
+    p.add_argument("--no-tune", action="store_true",
+                   help="skip the OpenMM runs with PME alpha and grid tuned for the target")
     p.add_argument("--profile", action="store_true",
                    help="also print ms per force group (short range, guard, Coulomb real and "
                    "reciprocal space, integration) on each platform")
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         args.recipe, quick=args.quick, steps=args.steps, lammps=not args.no_lammps,
         platforms=args.platforms.split(",") if args.platforms else None,
         target=args.target, encodings=args.encodings, replicas=args.replicas or (),
-        profile=args.profile, log=log)
+        profile=args.profile, tune=not args.no_tune, log=log)
     if args.scaling:
         result["scaling"] = run_scaling(args.recipe, steps=args.steps or 20, log=log)
     if args.json is True:

