@@ -59,7 +59,7 @@ def main() -> None:
     rows = []
     for label, recipe in paths:
         b = build_recipe(recipe)
-        err = b.info["vacuum"]["rms_force_error_eV_per_A"] if "vacuum" in b.info else 0.0
+        err = (b.info.get("vacuum") or {}).get("rms_force_error_eV_per_A", 0.0)
         for platform in a.platforms.split(","):
             ms = ms_per_step(b.system, b.structure.positions_A, a.steps, platform)
             rows.append({"path": label, "platform": platform, "n_atoms": len(b.structure.species),
