@@ -90,3 +90,28 @@ def test_pair_beyond_the_short_range_cutoff_keeps_its_coulomb():
 def test_recipe_refuses_the_method_with_a_box():
     with pytest.raises(ConfigError, match="vacuum_method"):
         build_recipe(dict(PARTICLE, vacuum_method="short-range-cutoff", vacuum_padding_nm=2.0))
+
+
+def test_system_route_takes_the_method_and_refuses_it_with_a_box(tmp_path):
+    """``system: {vacuum_method: short-range-cutoff}`` in a run config: the record holds
+    the method and the measured error; a structure with CRYST1 is refused (exit 2)."""
+    import json
+
+    from omm_cx.cli.main import main
+    from omm_cx.io.pdb import Structure, write_pdb
+
+    b = build_recipe(PARTICLE)
+    write_pdb(tmp_path / "p.pdb", b.structure)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("system: {forcefield: pbcdse, structure: p.pdb, vacuum_method: short-range-cutoff}\n"
+                   "seed: 1\nensemble: nvt\ntemperature_K: 300\ntimestep_fs: 1.0\nsteps: 20\n"
+                   "minimize: true\nreport: {state_steps: 10, trajectory_steps: 10, "
+                   "checkpoint_steps: 20}\nplatform: CPU\n", encoding="utf-8")
+    assert main(["run", str(cfg), "-o", str(tmp_path / "out")]) == 0
+    rec = json.loads((tmp_path / "out" / "build" / "build.json").read_text(encoding="utf-8"))
+    assert rec["vacuum"]["short_range_cutoff_A"] == 12.0
+    assert 1e-5 < rec["vacuum"]["rms_force_error_eV_per_A"] < 1e-3
+
+    boxed = Structure(b.structure.species, b.structure.positions_A + 30.0, np.diag([80.0] * 3))
+    write_pdb(tmp_path / "p.pdb", boxed)
+    assert main(["run", str(cfg), "-o", str(tmp_path / "out2")]) == 2

@@ -14,6 +14,8 @@ example with every key and its default::
       dispersion_correction: false
       ewald_error_tolerance: 5.0e-4
       guard: true                 # Buckingham-catastrophe wall
+      vacuum_method: all-pairs    # no CRYST1: all-pairs | short-range-cutoff (Coulomb over
+                                  # all pairs, short range within the cutoff; ~10x faster)
     # build: path/to/build_dir    # or: a build directory (structure.pdb, system.xml, build.json)
     # recipe: pbse-nc-cd-psl      # or: a recipe name or path (omm_cx.systems.recipes)
 

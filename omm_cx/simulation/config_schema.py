@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
@@ -79,6 +79,11 @@ class SystemInput(InputModel):
     dispersion_correction: bool = False
     ewald_error_tolerance: Annotated[float, Field(gt=0, le=0.1)] = 5e-4
     guard: bool = Field(True, description="Buckingham-catastrophe wall")
+    vacuum_method: Literal["all-pairs", "short-range-cutoff"] = Field(
+        "all-pairs", description="a structure without CRYST1 (in vacuum): 'all-pairs' (every "
+        "term, no cutoff) or 'short-range-cutoff' (Coulomb over all pairs, short-range terms "
+        "within the force field's cutoff; the force error against all pairs is measured and "
+        "recorded in build.json)")
     charge_policy: choice(ChargePolicy) = Field(
         ChargePolicy.NEUTRAL, description="neutral: a net charge in a periodic box is an error; "
         "background: allowed, with the uniform neutralising background of PME (003's charged "
@@ -182,6 +187,7 @@ class _Checker:
             "dispersion_correction": s.dispersion_correction,
             "ewald_error_tolerance": s.ewald_error_tolerance,
             "guard": s.guard,
+            "vacuum_method": s.vacuum_method,
             "charge_policy": s.charge_policy.value,
         }
 

@@ -91,6 +91,7 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
         dispersion_correction=src["dispersion_correction"], guard=src["guard"],
         allow_net_charge=background,
     )
+    vacuum = _vacuum_path(ff, structure, system, src.get("vacuum_method", "all-pairs"), cfg)
     counts = dict(sorted(collections.Counter(structure.species).items()))
     record = BuildRecord(
         source=BuildSource.STRUCTURE, structure_file=str(src["structure"]), forcefield=ff.name,
@@ -102,9 +103,27 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
         box_A=None if structure.box_A is None else structure.box_A.tolist(),
         dispersion_correction=src["dispersion_correction"],
         ewald_error_tolerance=src["ewald_error_tolerance"], guard=src["guard"], groups={},
-        omm_cx_version=__version__,
+        omm_cx_version=__version__, vacuum=vacuum,
     )
     return LoadedSystem(structure, system, record, f"{Path(src['structure']).name} with {ff.name}")
+
+
+def _vacuum_path(ff, structure: Structure, system, method: str, cfg: RunConfig) -> dict | None:
+    """Apply ``vacuum_method: short-range-cutoff`` to a structure without a box; its
+    build-record entry (None for all pairs)."""
+    if method == "all-pairs":
+        return None
+    if structure.box_A is not None:
+        raise ConfigError(f"{cfg.origin}: key 'system.vacuum_method': is for a structure in "
+                          f"vacuum, but {Path(cfg.source['structure']).name} has a box "
+                          f"(CRYST1); remove the key or the CRYST1 record")
+    from omm_cx.forcefield.vacuum_forces import apply_short_range_cutoff
+    from omm_cx.systems.vacuum import SHORT_RANGE_CUTOFF_METHOD, force_error_vs_all_pairs
+
+    record = {"method": SHORT_RANGE_CUTOFF_METHOD,
+              **apply_short_range_cutoff(system, structure.positions_A, ff.cutoff_A)}
+    record.update(force_error_vs_all_pairs(ff, structure.species, structure.positions_A, system))
+    return record
 
 
 def write_run_build(loaded: LoadedSystem, path) -> None:
