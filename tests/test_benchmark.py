@@ -15,7 +15,7 @@ def test_benchmark_script_writes_valid_json(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run_benchmark.py"), "--recipe", "cd-psl-liquid",
          "--steps", "3", "--platforms", "CPU", "--target", "1e-3", "--json", str(out),
-         "--encodings", "onehot,tables", "--replicas", "1,2"],
+         "--encodings", "onehot,tables", "--replicas", "1,2", "--lammps-search", "quick"],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     result = read_json(out)

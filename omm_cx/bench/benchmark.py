@@ -191,7 +191,7 @@ def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, 
 def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
                   steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
                   encodings=("auto",), replicas=(), profile=False, tune=True,
-                  log=print) -> dict:
+                  lammps_search=None, log=print) -> dict:
     """Run the comparison; returns the JSON-ready result (see module docstring).
 
     ``encodings``: short-range encodings to time on each OpenMM platform ("auto",
@@ -201,6 +201,8 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     of every timed system (:mod:`omm_cx.bench.profile`), under "profile" in the result.
     ``tune``: also time each OpenMM platform with PME alpha and grid tuned for the target
     (:mod:`omm_cx.bench.pme_tuning`); the profile is of the faster of the two.
+    ``lammps_search``: "quick", "staged" or "full" (:mod:`omm_cx.bench.lammps_configs`);
+    default "quick" with ``quick``, else "staged".
     """
     from omm_cx.platforms import available_platforms
 
@@ -241,8 +243,10 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
                 replica_rows = run_replicas(system, pos, name, replicas, steps=steps,
                                             temperature_K=temperature_K, log=log)
     if lammps:
-        results += _lammps_results(ff, built, pos, ref, threads=threads, steps=steps, quick=quick,
-                                   temperature_K=temperature_K, target=target, log=log)
+        search = lammps_search or ("quick" if quick else "staged")
+        results += _lammps_results(ff, built, pos, ref, threads=threads, steps=steps,
+                                   search=search, temperature_K=temperature_K, target=target,
+                                   log=log)
     timed = [r for r in results if np.isfinite(r.ns_per_day) and r.rms_force_error_eV_per_A <= target]
     cpu_side = [r for r in timed if r.engine == "omm_cx" and r.platform in ("CPU", "OpenCL")
                 and _opencl_on_cpu_or_cpu(r.platform)]
@@ -266,7 +270,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     }
 
 
-def _lammps_results(ff, built, pos, ref, *, threads, steps, quick, temperature_K, target,
+def _lammps_results(ff, built, pos, ref, *, threads, steps, search, temperature_K, target,
                     log) -> list[EngineResult]:
     """LAMMPS as omm_cx's first anchor had it (one process, OpenMP threads, Coulomb cutoff
     tied to the 12 Å short-range one), then at its best configurations
@@ -279,7 +283,7 @@ def _lammps_results(ff, built, pos, ref, *, threads, steps, quick, temperature_K
         from omm_cx.bench.lammps_configs import bench_lammps_best
 
         rows += bench_lammps_best(ff, built, pos, ref, steps=steps, temperature_K=temperature_K,
-                                  target=target, search="quick" if quick else "staged", log=log)
+                                  target=target, search=search, log=log)
     except LammpsUnavailable as exc:
         log(f"LAMMPS skipped: {exc}")
         return []

@@ -44,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also time N independent replicas at once on the first platform "
                    "(e.g. 1,2,4,8: throughput of several runs on one GPU)")
     p.add_argument("--scaling", action="store_true", help="also time 1x, 2x, 4x the system")
+    p.add_argument("--lammps-search", choices=("quick", "staged", "full"),
+                   help="LAMMPS configurations to try (default: quick with --quick, else "
+                   "staged; full: every cutoff, order, differentiation and layout)")
     p.add_argument("--no-tune", action="store_true",
                    help="skip the OpenMM runs with PME alpha and grid tuned for the target")
     p.add_argument("--profile", action="store_true",
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         args.recipe, quick=args.quick, steps=args.steps, lammps=not args.no_lammps,
         platforms=args.platforms.split(",") if args.platforms else None,
         target=args.target, encodings=args.encodings, replicas=args.replicas or (),
-        profile=args.profile, tune=not args.no_tune, log=log)
+        profile=args.profile, tune=not args.no_tune, lammps_search=args.lammps_search, log=log)
     if args.scaling:
         result["scaling"] = run_scaling(args.recipe, steps=args.steps or 20, log=log)
     if args.json is True:
