@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from omm_cx.io.tables import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +46,12 @@ def test_benchmark_script_writes_valid_json(tmp_path):
     if any(r["engine"] == "lammps" for r in result["results"]):
         assert result["ratio_vs_lammps"] > 0
     assert "ratio_vs_lammps" in proc.stdout
+    assert result["fastest"]["omm_cx_cpu_side"]["engine"] == "omm_cx"
+    if result["ratio_vs_lammps"] is not None:  # against the fastest LAMMPS at the target
+        fastest = result["fastest"]
+        at_target = [r["ns_per_day"] for r in result["results"] if r["engine"] == "lammps"
+                     and r["ns_per_day"] and r["rms_force_error_eV_per_A"] <= 1e-3]
+        assert fastest["lammps"]["ns_per_day"] == max(at_target)
+        assert result["ratio_vs_lammps"] == pytest.approx(
+            fastest["omm_cx_cpu_side"]["ns_per_day"] / fastest["lammps"]["ns_per_day"])
+        assert "fastest lammps:" in proc.stdout

@@ -26,6 +26,9 @@ def format_table(result: dict) -> str:
         if r.get("split"):
             lines.append(f"{'':8s}ms/step by part: " + ", ".join(
                 f"{k} {v:.1f}" for k, v in r["split"].items()))
+    for name, r in (result.get("fastest") or {}).items():
+        lines.append(f"fastest {name.replace('_', ' ')}: {r['platform']}, {r['setting']}: "
+                     f"{r['ms_per_step']:.2f} ms/step, {r['ns_per_day']:.2f} ns/day")
     ratio = result.get("ratio_vs_lammps")
     lines.append(f"ratio_vs_lammps (fastest omm_cx CPU-side / fastest LAMMPS, both at the "
                  f"target): {'n/a' if ratio is None else f'{ratio:.2f}'}"
