@@ -219,4 +219,6 @@ def auto_path(kind: str, structure: Structure, info: Mapping, atom: int,
     return AutoPath(moved, moves, [atom], {"kind": kind, **desc, "partner": partner,
                                            "partner_distance_A": float(d.min()),
                                            "partner_to_A": moves[partner].tolist(),
-                                           "partner_path_A": dist})
+                                           "partner_path_A": dist,
+                                           "partner_cage_shell": sorted(
+                                               structure.species[i] for i in target.shell)})
