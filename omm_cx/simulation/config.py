@@ -39,6 +39,8 @@ example with every key and its default::
       state_ps: 1.0
       checkpoint_ps: 20.0
       trajectory_format: dcd      # dcd | xtc
+    pme: {alpha_per_nm: 2.45, grid: [75, 75, 75]}   # optional: explicit PME instead of the
+                                  # system's tolerance (the tuned row of omm-cx bench)
     platform: null                # CUDA > OpenCL > CPU when null
     precision: null               # single | mixed | double; null = mixed on GPUs
     max_wall_time: null           # budget of each start/resume: seconds, 90m, 2h, 1:30:00;
@@ -126,6 +128,7 @@ class RunConfig:
     abort_temperature_K: float = 0.0
     platform: str | None = None
     precision: Precision | None = None
+    pme: tuple[float, tuple[int, int, int]] | None = None   # (alpha 1/nm, grid) or the tolerance
     max_wall_time_s: float | None = None   # wall-time budget of each segment (s)
     seed: int | None = None
     origin: str = "run config"
@@ -193,6 +196,8 @@ class RunConfig:
             },
             "platform": self.platform,
             "precision": text(self.precision),
+            "pme": None if self.pme is None else {"alpha_per_nm": self.pme[0],
+                                                  "grid": list(self.pme[1])},
             "max_wall_time_s": self.max_wall_time_s,
             "seed": self.seed,
         }

@@ -102,6 +102,16 @@ class ReportInput(InputModel):
     trajectory_format: choice(TrajectoryFormat) = TrajectoryFormat.DCD
 
 
+class PmeInput(InputModel):
+    """``pme:`` explicit PME parameters instead of the system's Ewald tolerance (e.g. the
+    tuned row of ``omm-cx bench``)."""
+
+    alpha_per_nm: Annotated[float, Field(gt=0, le=20)] = Field(
+        description="Ewald splitting parameter, 1/nm")
+    grid: Annotated[list[Annotated[int, Field(ge=8, le=1024)]], Field(min_length=3, max_length=3)] = Field(
+        description="PME grid points along the three box vectors, e.g. [75, 75, 75]")
+
+
 class RunConfigInput(InputModel):
     """A run configuration as written (see :mod:`omm_cx.simulation.config`)."""
 
@@ -125,6 +135,7 @@ class RunConfigInput(InputModel):
     minimize_max_iterations: Annotated[Whole, Field(ge=0)] = 0
     abort_temperature_K: Optional[Positive] = None
     report: ReportInput = Field(default_factory=ReportInput)
+    pme: Optional[PmeInput] = None
     platform: Optional[str] = Field(None, description="CUDA, OpenCL, CPU or Reference; null: "
                                     "the fastest available")
     precision: Optional[choice(Precision)] = None
@@ -271,5 +282,6 @@ def resolve(model: RunConfigInput, doc: dict, origin: str, base: Path) -> dict:
         minimize=m.minimize, minimize_tolerance_eV_per_A=m.minimize_tolerance_eV_per_A,
         minimize_max_iterations=m.minimize_max_iterations,
         abort_temperature_K=c.abort_temperature(), platform=m.platform, precision=m.precision,
+        pme=None if m.pme is None else (m.pme.alpha_per_nm, tuple(m.pme.grid)),
         max_wall_time_s=m.max_wall_time, seed=m.seed, origin=origin, raw=dict(doc),
     )

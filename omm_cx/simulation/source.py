@@ -45,12 +45,32 @@ class LoadedSystem:
 
 
 def load_source(cfg: RunConfig) -> LoadedSystem:
-    """Load the system that ``cfg`` names (build directory, recipe or PDB + force field)."""
+    """Load the system that ``cfg`` names (build directory, recipe or PDB + force field),
+    with the config's explicit PME parameters (``pme:``) applied."""
     if cfg.source_kind == "build":
-        return load_build_dir(cfg.source["path"])
-    if cfg.source_kind == "recipe":
-        return _load_recipe(cfg)
-    return _load_structure(cfg)
+        loaded = load_build_dir(cfg.source["path"])
+    elif cfg.source_kind == "recipe":
+        loaded = _load_recipe(cfg)
+    else:
+        loaded = _load_structure(cfg)
+    if cfg.pme is not None:
+        _set_pme(loaded, cfg)
+    return loaded
+
+
+def _set_pme(loaded: LoadedSystem, cfg: RunConfig) -> None:
+    """Explicit PME alpha (1/nm) and grid on every PME NonbondedForce of the system (the run
+    folder's system.xml keeps them)."""
+    import openmm as mm
+
+    alpha, grid = cfg.pme
+    pme = [f for f in loaded.system.getForces() if isinstance(f, mm.NonbondedForce)
+           and f.getNonbondedMethod() == mm.NonbondedForce.PME]
+    if not pme:
+        raise ConfigError(f"{cfg.origin}: key 'pme': {loaded.description} has no PME Coulomb "
+                          f"force (no periodic box); remove the key")
+    for f in pme:
+        f.setPMEParameters(float(alpha), *(int(n) for n in grid))
 
 
 def load_build_dir(path) -> LoadedSystem:
