@@ -45,11 +45,38 @@ def minimize(simulation, cfg: RunConfig) -> Minimization | None:
         raise health.failure(f"the starting structure has a non-finite energy ({e0})", cfg, None)
     log.info("minimizing (RMS force tolerance %g eV/Å)", cfg.minimize_tolerance_eV_per_A)
     tol = units.ev_per_angstrom_to_kjmol_nm(cfg.minimize_tolerance_eV_per_A)
-    simulation.minimizeEnergy(tolerance=tol, maxIterations=cfg.minimize_max_iterations)
+    if _opencl_on_pocl(simulation):
+        _minimize_on_cpu(simulation, tol, cfg.minimize_max_iterations)
+    else:
+        simulation.minimizeEnergy(tolerance=tol, maxIterations=cfg.minimize_max_iterations)
     e1 = potential_eV(simulation)
     log.info("minimized: %.6g -> %.6g eV", e0, e1)
     return Minimization(initial_energy_eV=e0, final_energy_eV=e1,
                         tolerance_eV_per_A=cfg.minimize_tolerance_eV_per_A)
+
+
+def _opencl_on_pocl(simulation) -> bool:
+    from omm_cx.platforms import opencl_is_cpu_only
+
+    return simulation.context.getPlatform().getName() == "OpenCL" and opencl_is_cpu_only()
+
+
+def _minimize_on_cpu(simulation, tolerance_kjmol_nm: float, max_iterations: int) -> None:
+    """Minimize in a CPU-platform context of the same system and copy the positions back:
+    OpenMM 8.6.1's LocalEnergyMinimizer crashes (segmentation fault) on the OpenCL
+    platform of PoCL 2026-12-01, for every omm_cx system tried (a Cd-PSL liquid, the demo
+    box, the Cu/CdSe wire)."""
+    import openmm as mm
+
+    log.info("minimizing on the CPU platform (OpenCL runs on PoCL, whose minimizer crashes)")
+    state = simulation.context.getState(getPositions=True)
+    ctx = mm.Context(simulation.system, mm.VerletIntegrator(0.001),
+                     mm.Platform.getPlatformByName("CPU"))
+    ctx.setPeriodicBoxVectors(*state.getPeriodicBoxVectors())
+    ctx.setPositions(state.getPositions())
+    mm.LocalEnergyMinimizer.minimize(ctx, tolerance_kjmol_nm, max_iterations)
+    simulation.context.setPositions(ctx.getState(getPositions=True).getPositions())
+    del ctx
 
 
 def new_run_record(cfg: RunConfig, loaded, seed: int, seeds: dict[str, int],
