@@ -17,7 +17,7 @@ def test_run_with_minimization_on_opencl(tmp_path):
                    "report: {trajectory_steps: 10, state_steps: 10, checkpoint_steps: 10}\n"
                    "platform: OpenCL\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "omm_cx", "run", str(cfg), "-o", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, encoding="utf-8", errors="replace", timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "minimized:" in proc.stderr
     assert (tmp_path / "out" / "run.json").is_file()
