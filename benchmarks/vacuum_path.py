@@ -48,6 +48,7 @@ def main() -> None:
     p.add_argument("--json-file", default="benchmarks/vacuum_path.json")
     a = p.parse_args()
 
+    from omm_cx.bench.benchmark import _cpu_name
     from omm_cx.systems.recipes import build_recipe, read_recipe
 
     _, doc, _ = read_recipe(a.recipe)
@@ -74,20 +75,10 @@ def main() -> None:
         speedup[platform] = ms[paths[0][0]] / ms[paths[1][0]]
         print(f"{platform}: short-range-cutoff is {speedup[platform]:.1f}x faster than all pairs")
     out = {"recipe": a.recipe, "machine": f"{pyplatform.node()} ({os.cpu_count()} cores, "
-           f"{_cpu()})", "date": time.strftime("%Y-%m-%d"), "steps": a.steps, "rows": rows,
+           f"{_cpu_name()})", "date": time.strftime("%Y-%m-%d"), "steps": a.steps, "rows": rows,
            "speedup_short_range_cutoff_vs_all_pairs": speedup}
     with open(a.json_file, "w") as fh:
         json.dump(out, fh, indent=2)
-
-
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return pyplatform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

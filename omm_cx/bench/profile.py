@@ -26,7 +26,7 @@ def _with_reciprocal_group(system):
     :data:`RECIPROCAL_GROUP`."""
     import openmm as mm
 
-    copy = mm.XmlSerializer.deserialize(mm.XmlSerializer.serialize(system))
+    copy = mm.XmlSerializer.clone(system)
     for f in copy.getForces():
         if isinstance(f, mm.NonbondedForce) and f.getNonbondedMethod() in (
                 mm.NonbondedForce.PME, mm.NonbondedForce.LJPME, mm.NonbondedForce.Ewald):
