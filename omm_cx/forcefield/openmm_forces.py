@@ -148,7 +148,9 @@ GUARD_EXPRESSION = f"step(rw-r)*{{D}}*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; rw={{
 #: T[t1, t2] = sum_k A_k(1) q_k(2) -- exact (products with 0 and 1) and, on the CPU
 #: platform, 25 % faster than table lookups for the 10,392-ion benchmark system
 #: (13.9 vs 18.7 ms per short-range evaluation on 2 cores).
-ENCODINGS = ("tables", "onehot", "nonbonded")
+#: "native": the compiled kernel of :mod:`omm_cx.forcefield.native` (periodic only; on
+#: the CPU platform).
+ENCODINGS = ("tables", "onehot", "nonbonded", "native")
 #: Up to this many species "auto" uses the one-hot encoding (its cost grows with n).
 ONEHOT_MAX_SPECIES = 8
 
@@ -291,6 +293,12 @@ def _short_range_forces(mm, tab: ShortRangeTables, types: list[int], *, periodic
     the short-range force)."""
     kj = units.KJ_PER_MOL_PER_EV
     nm = units.NM_PER_ANGSTROM
+    if encoding == "native":
+        if not periodic or dispersion_correction:
+            raise ValueError("encoding 'native' needs a periodic box and no dispersion correction")
+        from omm_cx.forcefield.native import short_range_native
+
+        return [short_range_native(tab, types, cutoff_nm=cutoff_nm, group=SHORT_RANGE_GROUP)]
     values = {"A": tab.A_eV * kj, "Irho": 1.0 / (tab.rho_A * nm),
               "B": tab.B_eVA12 * kj * nm**12, "C": tab.C_eVA6 * kj * nm**6}
     guard_values = {"D": tab.D_eV * kj, "Rw": tab.r_wall_A * nm}

@@ -43,6 +43,8 @@ example with every key and its default::
                                   # system's tolerance (the tuned row of omm-cx bench)
     platform: null                # CUDA > OpenCL > CPU when null
     precision: null               # single | mixed | double; null = mixed on GPUs
+    short_range_kernel: auto      # auto | native | custom: auto = the compiled kernel on
+                                  # the CPU platform (omm_cx.forcefield.native)
     max_wall_time: null           # budget of each start/resume: seconds, 90m, 2h, 1:30:00;
                                   # the run stops with a checkpoint before it runs out
                                   # (exit 4, status 'stopped'; see omm_cx.simulation.walltime)
@@ -129,6 +131,7 @@ class RunConfig:
     platform: str | None = None
     precision: Precision | None = None
     pme: tuple[float, tuple[int, int, int]] | None = None   # (alpha 1/nm, grid) or the tolerance
+    short_range_kernel: str = "auto"   # auto | native | custom
     max_wall_time_s: float | None = None   # wall-time budget of each segment (s)
     seed: int | None = None
     origin: str = "run config"
@@ -198,6 +201,7 @@ class RunConfig:
             "precision": text(self.precision),
             "pme": None if self.pme is None else {"alpha_per_nm": self.pme[0],
                                                   "grid": list(self.pme[1])},
+            "short_range_kernel": self.short_range_kernel,
             "max_wall_time_s": self.max_wall_time_s,
             "seed": self.seed,
         }

@@ -139,6 +139,9 @@ class RunConfigInput(InputModel):
     platform: Optional[str] = Field(None, description="CUDA, OpenCL, CPU or Reference; null: "
                                     "the fastest available")
     precision: Optional[choice(Precision)] = None
+    short_range_kernel: Literal["auto", "native", "custom"] = Field(
+        "auto", description="auto: the compiled native kernel on the CPU platform, the "
+        "CustomNonbondedForce elsewhere; native or custom to force one")
     max_wall_time: Optional[Duration] = Field(
         None, description="wall-time budget of each start or resume: seconds, or text such "
         "as 90m, 2h, 1:30:00; the run stops with a checkpoint before it runs out (exit 4)")
@@ -283,5 +286,6 @@ def resolve(model: RunConfigInput, doc: dict, origin: str, base: Path) -> dict:
         minimize_max_iterations=m.minimize_max_iterations,
         abort_temperature_K=c.abort_temperature(), platform=m.platform, precision=m.precision,
         pme=None if m.pme is None else (m.pme.alpha_per_nm, tuple(m.pme.grid)),
+        short_range_kernel=m.short_range_kernel,
         max_wall_time_s=m.max_wall_time, seed=m.seed, origin=origin, raw=dict(doc),
     )

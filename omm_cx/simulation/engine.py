@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from omm_cx import units
+from omm_cx.errors import ConfigError
 from omm_cx.simulation.config import RunConfig
 from omm_cx.io.pdb import Structure
 
@@ -109,3 +110,25 @@ def platform_record(simulation) -> dict:
         except Exception:  # some properties cannot be read back on every platform
             pass
     return {"name": plat.getName(), "properties": props, "speed": plat.getSpeed()}
+
+
+def apply_short_range_kernel(system, loaded, cfg: RunConfig, platform_name: str) -> str:
+    """Swap ``system``'s short range to the native kernel where ``cfg.short_range_kernel``
+    (auto: on the CPU platform) asks for it; returns the kernel used, "native" or
+    "custom". ConfigError where "native" was asked for and cannot be had."""
+    from omm_cx.errors import NativeUnavailable
+    from omm_cx.forcefield import load_forcefield
+    from omm_cx.forcefield.native.swap import choose_kernel, native_applies, use_native
+
+    kernel = choose_kernel(cfg.short_range_kernel, platform_name, system)
+    if kernel != "native":
+        return kernel
+    why = native_applies(system)
+    if why:
+        raise ConfigError(f"{cfg.origin}: key 'short_range_kernel': native is not possible "
+                          f"here ({why}); use auto or custom")
+    try:
+        use_native(system, load_forcefield(loaded.record.forcefield), loaded.structure.species)
+    except (NativeUnavailable, ValueError) as exc:
+        raise ConfigError(f"{cfg.origin}: key 'short_range_kernel': {exc}; use auto or custom") from None
+    return kernel

@@ -157,11 +157,13 @@ class _Run:
         plat, props = get_platform(cfg.platform, cfg.precision)
         self.seeds = engine.derive_seeds(self.seed)
         system = mm.XmlSerializer.clone(self.loaded.system)
+        kernel = engine.apply_short_range_kernel(system, self.loaded, cfg, plat.getName())
         engine.add_barostat(system, cfg, self.seeds)
         self.dof = health.degrees_of_freedom(system)
         self.sim = engine.make_simulation(self.loaded.structure, system, cfg, self.seeds, plat,
                                           props)
         self.platform = engine.platform_record(self.sim)
+        self.platform["properties"]["omm_cx.short_range_kernel"] = kernel
 
     def _fresh_start(self) -> int:
         from omm_cx.simulation import engine

@@ -1,0 +1,411 @@
+// omm_cx native short-range force: per type pair
+//     u(r) = A exp(-r/rho) + B/r^12 - C/r^6 + [r < r_w] D ((r_w/r)^6 - 1)^2
+// cut sharply at the cutoff, periodic (OpenMM's reduced triclinic boxes included).
+// The same energy as the CustomNonbondedForce pair "ShortRange" + "CatastropheGuard"
+// (omm_cx/forcefield/openmm_forces.py), as compiled code: a Verlet list with a skin,
+// rebuilt when an atom moved more than half the skin or the box changed; pairs whose
+// type pair has no term (cation-cation, PSL-PSL) never enter the list; OpenMM's own
+// ThreadPool (threads block between calls, they do not spin against PME's threads).
+// Units: OpenMM's (nm, kJ/mol). Built and loaded by omm_cx/forcefield/native/build.py.
+
+#include "openmm/Force.h"
+#include "openmm/OpenMMException.h"
+#include "openmm/Platform.h"
+#include "openmm/Vec3.h"
+#include "openmm/internal/ContextImpl.h"
+#include "openmm/internal/CustomCPPForceImpl.h"
+#include "openmm/internal/ThreadPool.h"
+#include "openmm/serialization/SerializationNode.h"
+#include "openmm/serialization/SerializationProxy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace OpenMM;
+
+namespace omm_cx {
+
+class PairTableForce : public Force {
+public:
+    int numTypes = 0;
+    double cutoff = 1.2;   // nm
+    double skin = 0.1;     // nm
+    int numThreads = 0;    // 0: the CPU platform's Threads, else the hardware's
+    std::vector<int> types;                       // per particle
+    std::vector<double> A, irho, B, C, D, rw;     // numTypes^2, row-major, symmetric
+    bool usesPeriodicBoundaryConditions() const override { return true; }
+protected:
+    ForceImpl* createImpl() const override;
+};
+
+namespace {
+
+struct Box {
+    Vec3 a, b, c;
+    double inv[3];
+    bool operator!=(const Box& o) const { return a != o.a || b != o.b || c != o.c; }
+};
+
+std::string joinInts(const std::vector<int>& v) {
+    std::ostringstream s;
+    for (size_t i = 0; i < v.size(); i++) s << (i ? " " : "") << v[i];
+    return s.str();
+}
+
+std::string joinDoubles(const std::vector<double>& v) {
+    std::ostringstream s;
+    s.precision(17);
+    for (size_t i = 0; i < v.size(); i++) s << (i ? " " : "") << v[i];
+    return s.str();
+}
+
+template <class T>
+std::vector<T> split(const std::string& text) {
+    std::istringstream s(text);
+    std::vector<T> out;
+    T x;
+    while (s >> x) out.push_back(x);
+    return out;
+}
+
+}  // namespace
+
+class PairTableForceImpl : public CustomCPPForceImpl {
+public:
+    explicit PairTableForceImpl(const PairTableForce& owner) : CustomCPPForceImpl(owner), owner(owner) {}
+    const PairTableForce& getOwner() const override { return owner; }
+
+    ~PairTableForceImpl() {
+        if (std::getenv("OMM_CX_NATIVE_STATS"))
+            std::fprintf(stderr, "OmmCxPairTableForce: %d evaluations, %d list builds (%.1f ms each), %zu pairs\n",
+                         numEvaluations, numBuilds, numBuilds ? buildSeconds * 1e3 / numBuilds : 0.0, neighbors.size());
+    }
+
+    void initialize(ContextImpl& context) override {
+        CustomCPPForceImpl::initialize(context);
+        int n = owner.numTypes;
+        size_t nn = (size_t) n * n;
+        if (n < 1 || owner.A.size() != nn || owner.irho.size() != nn || owner.B.size() != nn ||
+            owner.C.size() != nn || owner.D.size() != nn || owner.rw.size() != nn)
+            throw OpenMMException("OmmCxPairTableForce: tables must have numTypes^2 entries");
+        if ((int) owner.types.size() != context.getSystem().getNumParticles())
+            throw OpenMMException("OmmCxPairTableForce: one type per particle is needed");
+        for (int t : owner.types)
+            if (t < 0 || t >= n) throw OpenMMException("OmmCxPairTableForce: type index out of range");
+        tA = owner.A; tIrho = owner.irho; tB = owner.B; tC = owner.C;
+        tD.assign(nn, 0); tRw2.assign(nn, 0); tRw6.assign(nn, 0); hasTerm.assign(nn, 0);
+        for (size_t k = 0; k < nn; k++) {
+            if (owner.D[k] != 0 && owner.rw[k] > 0) {
+                tD[k] = owner.D[k];
+                tRw2[k] = owner.rw[k] * owner.rw[k];
+                tRw6[k] = tRw2[k] * tRw2[k] * tRw2[k];
+            }
+            hasTerm[k] = tA[k] != 0 || tB[k] != 0 || tC[k] != 0 || tD[k] != 0;
+        }
+        int threads = owner.numThreads;
+        if (threads <= 0) {
+            try {
+                threads = std::atoi(context.getPlatform().getPropertyValue(context.getOwner(), "Threads").c_str());
+            } catch (...) {
+                threads = 0;
+            }
+        }
+        if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+        pool.reset(new ThreadPool(threads));
+        forceBuffers.assign(threads, std::vector<double>());
+        energyBuffers.assign(threads, 0.0);
+    }
+
+    double computeForce(ContextImpl& context, const std::vector<Vec3>& positions, std::vector<Vec3>& forces) override {
+        Box box;
+        context.getPeriodicBoxVectors(box.a, box.b, box.c);
+        box.inv[0] = 1.0 / box.a[0]; box.inv[1] = 1.0 / box.b[1]; box.inv[2] = 1.0 / box.c[2];
+        numEvaluations++;
+        if (needsRebuild(positions, box)) {
+            auto t0 = std::chrono::steady_clock::now();
+            buildList(positions, box);
+            buildSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+        const int N = positions.size();
+        for (int p = 0; p < N; p++) {  // cell order: partners lie close in memory
+            const Vec3& r = positions[atomOf[p]];
+            px[p] = r[0]; py[p] = r[1]; pz[p] = r[2]; ptype[p] = owner.types[atomOf[p]];
+        }
+        const int threads = pool->getNumThreads();
+        pool->execute([&](ThreadPool&, int t) { pairLoop(t, box); });
+        pool->waitForThreads();
+        double energy = 0;
+        for (int t = 0; t < threads; t++) energy += energyBuffers[t];
+        for (int p = 0; p < N; p++) {
+            double fx = 0, fy = 0, fz = 0;
+            for (int t = 0; t < threads; t++) {
+                const double* f = forceBuffers[t].data() + 3 * (size_t) p;
+                fx += f[0]; fy += f[1]; fz += f[2];
+            }
+            forces[atomOf[p]] = Vec3(fx, fy, fz);
+        }
+        return energy;
+    }
+
+private:
+    static constexpr int BLOCK = 64;
+
+    // Pairs of the atoms (cell order) chunk[t] .. chunk[t+1]-1: each atom's partners in
+    // blocks, the arithmetic in a SIMD loop (gathers, vector exp), the scatter after.
+    void pairLoop(int t, const Box& box) {
+        const int N = px.size();
+        std::vector<double>& f = forceBuffers[t];
+        f.assign(3 * (size_t) N, 0.0);
+        double energy = 0;
+        const double rc2 = owner.cutoff * owner.cutoff;
+        const double ax = box.a[0], bx = box.b[0], by = box.b[1], cx = box.c[0], cy = box.c[1], cz = box.c[2];
+        const double ia = box.inv[0], ib = box.inv[1], ic = box.inv[2];
+        const double *X = px.data(), *Y = py.data(), *Z = pz.data();
+        const int* T = ptype.data();
+        const double *A = tA.data(), *Irho = tIrho.data(), *B = tB.data(), *C = tC.data();
+        const double *D = tD.data(), *Rw2 = tRw2.data(), *Rw6 = tRw6.data();
+        alignas(64) double gx[BLOCK], gy[BLOCK], gz[BLOCK];
+        alignas(64) double pa[BLOCK], pirho[BLOCK], pb[BLOCK], pc[BLOCK], pd[BLOCK], prw2[BLOCK], prw6[BLOCK];
+        for (int i = chunk[t]; i < chunk[t + 1]; i++) {
+            const double xi = X[i], yi = Y[i], zi = Z[i];
+            const int rowI = T[i] * owner.numTypes;  // i's row of the pair tables
+            const int* nb = neighbors.data() + start[i];
+            const int count = start[i + 1] - start[i];
+            double fxi = 0, fyi = 0, fzi = 0;
+            for (int k0 = 0; k0 < count; k0 += BLOCK) {
+                const int m = std::min(BLOCK, count - k0);
+                const int* js = nb + k0;
+                for (int k = 0; k < m; k++) {  // gather
+                    const int j = js[k];
+                    double dx = xi - X[j], dy = yi - Y[j], dz = zi - Z[j];
+                    double s = std::floor(dz * ic + 0.5);
+                    dx -= s * cx; dy -= s * cy; dz -= s * cz;
+                    s = std::floor(dy * ib + 0.5);
+                    dx -= s * bx; dy -= s * by;
+                    dx -= ax * std::floor(dx * ia + 0.5);
+                    gx[k] = dx; gy[k] = dy; gz[k] = dz;
+                    const int pp = rowI + T[j];
+                    pa[k] = A[pp]; pirho[k] = Irho[pp]; pb[k] = B[pp]; pc[k] = C[pp];
+                    pd[k] = D[pp]; prw2[k] = Rw2[pp]; prw6[k] = Rw6[pp];
+                }
+                #pragma omp simd reduction(+:energy, fxi, fyi, fzi)
+                for (int k = 0; k < m; k++) {  // arithmetic on contiguous arrays: vector exp
+                    const double dx = gx[k], dy = gy[k], dz = gz[k];
+                    const double r2 = dx * dx + dy * dy + dz * dz;
+                    const double invR2 = 1.0 / r2;
+                    const double invR6 = invR2 * invR2 * invR2;
+                    const double invR12 = invR6 * invR6;
+                    const double r = std::sqrt(r2);
+                    const double ex = pa[k] * std::exp(-r * pirho[k]);
+                    const double xw = prw6[k] * invR6 - 1.0;
+                    const double wall = r2 <= prw2[k] ? pd[k] : 0.0;
+                    double e = ex + pb[k] * invR12 - pc[k] * invR6 + wall * xw * xw;
+                    double de = -pirho[k] * ex / r + (6.0 * pc[k] * invR6 - 12.0 * pb[k] * invR12
+                                                      - 12.0 * wall * xw * prw6[k] * invR6) * invR2;
+                    const double inside = r2 < rc2 ? 1.0 : 0.0;
+                    e *= inside;
+                    de *= inside;
+                    energy += e;
+                    gx[k] = de * dx; gy[k] = de * dy; gz[k] = de * dz;
+                    fxi -= gx[k]; fyi -= gy[k]; fzi -= gz[k];
+                }
+                for (int k = 0; k < m; k++) {
+                    double* fj = f.data() + 3 * (size_t) js[k];
+                    fj[0] += gx[k]; fj[1] += gy[k]; fj[2] += gz[k];
+                }
+            }
+            f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
+        }
+        energyBuffers[t] = energy;
+    }
+
+    bool needsRebuild(const std::vector<Vec3>& positions, const Box& box) {
+        if (start.empty() || box != builtBox) return true;
+        double limit = 0.25 * owner.skin * owner.skin;
+        for (size_t i = 0; i < positions.size(); i++) {
+            Vec3 d = positions[i] - builtPositions[i];
+            if (d.dot(d) > limit) return true;
+        }
+        return false;
+    }
+
+    // Verlet list at cutoff + skin, cell order. Cells in fractional coordinates at least
+    // (cutoff + skin)/2 wide along each perpendicular width, so partners lie within +-2
+    // cells; each pair of cells is visited once (the partner cell's index >= the cell's).
+    void buildList(const std::vector<Vec3>& positions, const Box& box) {
+        numBuilds++;
+        const int N = positions.size();
+        builtPositions = positions;
+        builtBox = box;
+        const double R = owner.cutoff + owner.skin, R2 = R * R;
+        const double volume = box.a[0] * box.b[1] * box.c[2];
+        Vec3 cross[3] = {box.b.cross(box.c), box.c.cross(box.a), box.a.cross(box.b)};
+        int nc[3];
+        for (int d = 0; d < 3; d++) {
+            double width = volume / std::sqrt(cross[d].dot(cross[d]));
+            nc[d] = std::max(1, (int) std::floor(width / (0.5 * R)));
+        }
+        const int numCells = nc[0] * nc[1] * nc[2];
+        std::vector<int> cellOf(N), cellStart(numCells + 1, 0);
+        for (int i = 0; i < N; i++) {
+            Vec3 r = positions[i];
+            double s2 = r[2] / box.c[2];
+            double s1 = (r[1] - s2 * box.c[1]) / box.b[1];
+            double s0 = (r[0] - s2 * box.c[0] - s1 * box.b[0]) / box.a[0];
+            double s[3] = {s0 - std::floor(s0), s1 - std::floor(s1), s2 - std::floor(s2)};
+            int c[3];
+            for (int d = 0; d < 3; d++) c[d] = std::max(0, std::min(nc[d] - 1, (int) (s[d] * nc[d])));
+            cellOf[i] = (c[0] * nc[1] + c[1]) * nc[2] + c[2];
+            cellStart[cellOf[i] + 1]++;
+        }
+        for (int c = 0; c < numCells; c++) cellStart[c + 1] += cellStart[c];
+        atomOf.resize(N);
+        std::vector<int> fill(cellStart.begin(), cellStart.end() - 1);
+        for (int i = 0; i < N; i++) atomOf[fill[cellOf[i]]++] = i;
+        px.resize(N); py.resize(N); pz.resize(N); ptype.resize(N);
+        for (int p = 0; p < N; p++) {
+            const Vec3& r = positions[atomOf[p]];
+            px[p] = r[0]; py[p] = r[1]; pz[p] = r[2]; ptype[p] = owner.types[atomOf[p]];
+        }
+        std::vector<int> offsets[3];
+        for (int d = 0; d < 3; d++)
+            for (int o = -2; o <= 2; o++) if (o + 2 < nc[d] || nc[d] >= 5) offsets[d].push_back(o);
+        const int threads = pool->getNumThreads();
+        std::vector<std::vector<int>> lists(threads), counts(threads);
+        const double ax = box.a[0], bx = box.b[0], by = box.b[1], cx = box.c[0], cy = box.c[1], cz = box.c[2];
+        const double ia = box.inv[0], ib = box.inv[1], ic = box.inv[2];
+        pool->execute([&](ThreadPool&, int t) {
+            std::vector<int>& list = lists[t];
+            std::vector<int>& count = counts[t];
+            list.clear();
+            const int cLo = (long long) numCells * t / threads, cHi = (long long) numCells * (t + 1) / threads;
+            count.assign(cellStart[cHi] - cellStart[cLo], 0);
+            std::vector<int> cells;
+            std::vector<char> keep;
+            for (int c = cLo; c < cHi; c++) {
+                int c0 = c / (nc[1] * nc[2]), c1 = (c / nc[2]) % nc[1], c2 = c % nc[2];
+                cells.clear();
+                for (int o0 : offsets[0]) for (int o1 : offsets[1]) for (int o2 : offsets[2]) {
+                    int x = (c0 + o0 + nc[0]) % nc[0], y = (c1 + o1 + nc[1]) % nc[1], z = (c2 + o2 + nc[2]) % nc[2];
+                    int other = (x * nc[1] + y) * nc[2] + z;
+                    if (other >= c) cells.push_back(other);
+                }
+                std::sort(cells.begin(), cells.end());
+                cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
+                for (int i = cellStart[c]; i < cellStart[c + 1]; i++) {
+                    const double xi = px[i], yi = py[i], zi = pz[i];
+                    const char* row = hasTerm.data() + (size_t) ptype[i] * owner.numTypes;
+                    size_t before = list.size();
+                    for (int other : cells) {
+                        const int jLo = other == c ? i + 1 : cellStart[other], jHi = cellStart[other + 1];
+                        for (int j = jLo; j < jHi; j++) {
+                            double dx = xi - px[j], dy = yi - py[j], dz = zi - pz[j];
+                            double s = std::floor(dz * ic + 0.5);
+                            dx -= s * cx; dy -= s * cy; dz -= s * cz;
+                            s = std::floor(dy * ib + 0.5);
+                            dx -= s * bx; dy -= s * by;
+                            dx -= ax * std::floor(dx * ia + 0.5);
+                            if (dx * dx + dy * dy + dz * dz < R2 && row[ptype[j]]) list.push_back(j);
+                        }
+                    }
+                    count[i - cellStart[cLo]] = list.size() - before;
+                }
+            }
+        });
+        pool->waitForThreads();
+        start.assign(N + 1, 0);
+        neighbors.clear();
+        for (int t = 0; t < threads; t++) {
+            const int pLo = cellStart[(long long) numCells * t / threads];
+            for (size_t k = 0; k < counts[t].size(); k++) start[pLo + k + 1] = counts[t][k];
+            neighbors.insert(neighbors.end(), lists[t].begin(), lists[t].end());
+        }
+        for (int p = 0; p < N; p++) start[p + 1] += start[p];
+        // split the atoms among the threads by equal numbers of pairs
+        chunk.assign(threads + 1, N);
+        chunk[0] = 0;
+        const size_t total = neighbors.size();
+        int t = 1;
+        for (int p = 0; p < N && t < threads; p++)
+            if ((size_t) start[p] * threads >= total * t) chunk[t++] = p;
+    }
+
+    const PairTableForce& owner;
+    std::vector<double> tA, tIrho, tB, tC, tD, tRw2, tRw6;
+    std::vector<char> hasTerm;
+    std::unique_ptr<ThreadPool> pool;
+    std::vector<std::vector<double>> forceBuffers;
+    std::vector<double> energyBuffers;
+    std::vector<int> start, neighbors, chunk, atomOf, ptype;
+    std::vector<double> px, py, pz;
+    std::vector<Vec3> builtPositions;
+    Box builtBox{};
+    int numBuilds = 0, numEvaluations = 0;
+    double buildSeconds = 0;
+};
+
+ForceImpl* PairTableForce::createImpl() const { return new PairTableForceImpl(*this); }
+
+class PairTableForceProxy : public SerializationProxy {
+public:
+    PairTableForceProxy() : SerializationProxy("OmmCxPairTableForce") {}
+    void serialize(const void* object, SerializationNode& node) const override {
+        const PairTableForce& f = *reinterpret_cast<const PairTableForce*>(object);
+        node.setIntProperty("version", 1);
+        node.setIntProperty("forceGroup", f.getForceGroup());
+        node.setStringProperty("name", f.getName());
+        node.setIntProperty("numTypes", f.numTypes);
+        node.setDoubleProperty("cutoff", f.cutoff);
+        node.setDoubleProperty("skin", f.skin);
+        node.setIntProperty("numThreads", f.numThreads);
+        node.setStringProperty("types", joinInts(f.types));
+        node.setStringProperty("A", joinDoubles(f.A));
+        node.setStringProperty("irho", joinDoubles(f.irho));
+        node.setStringProperty("B", joinDoubles(f.B));
+        node.setStringProperty("C", joinDoubles(f.C));
+        node.setStringProperty("D", joinDoubles(f.D));
+        node.setStringProperty("rw", joinDoubles(f.rw));
+    }
+    void* deserialize(const SerializationNode& node) const override {
+        if (node.getIntProperty("version") != 1)
+            throw OpenMMException("OmmCxPairTableForce: unsupported version");
+        PairTableForce* f = new PairTableForce();
+        try {
+            f->setForceGroup(node.getIntProperty("forceGroup", 0));
+            f->setName(node.getStringProperty("name", "ShortRange"));
+            f->numTypes = node.getIntProperty("numTypes");
+            f->cutoff = node.getDoubleProperty("cutoff");
+            f->skin = node.getDoubleProperty("skin");
+            f->numThreads = node.getIntProperty("numThreads", 0);
+            f->types = split<int>(node.getStringProperty("types"));
+            f->A = split<double>(node.getStringProperty("A"));
+            f->irho = split<double>(node.getStringProperty("irho"));
+            f->B = split<double>(node.getStringProperty("B"));
+            f->C = split<double>(node.getStringProperty("C"));
+            f->D = split<double>(node.getStringProperty("D"));
+            f->rw = split<double>(node.getStringProperty("rw"));
+        } catch (...) {
+            delete f;
+            throw;
+        }
+        return f;
+    }
+};
+
+}  // namespace omm_cx
+
+extern "C" void registerKernelFactories() {
+    static bool registered = false;
+    if (!registered) {
+        SerializationProxy::registerProxy(typeid(omm_cx::PairTableForce), new omm_cx::PairTableForceProxy());
+        registered = true;
+    }
+}
