@@ -78,13 +78,29 @@ def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
                          encoding=encoding)
 
 
+def platform_encoding(encoding: str, platform_name: str, ff, species, box_A) -> str:
+    """The encoding a run would use on ``platform_name``: "auto" on the CPU platform is
+    "native" where the compiled kernel applies and builds (as ``short_range_kernel: auto``
+    in runs), else ``encoding`` unchanged."""
+    if encoding != "auto" or platform_name != "CPU" or box_A is None:
+        return encoding
+    from omm_cx.forcefield.native.swap import choose_kernel
+    from omm_cx.forcefield.openmm_forces import create_system
+
+    probe = create_system(ff, species, box_A, encoding="auto")
+    return "native" if choose_kernel("auto", platform_name, probe) == "native" else encoding
+
+
 def _encoding_of(system) -> str:
-    """'tables', 'onehot' or 'nonbonded': how the system holds its short-range pair values."""
+    """'tables', 'onehot', 'nonbonded' or 'native': how the system holds its short-range
+    pair values."""
     import openmm as mm
 
     from omm_cx.forcefield.openmm_forces import LJ_SCALE
 
     for f in system.getForces():
+        if f.getName() == "ShortRange" and not isinstance(f, mm.CustomNonbondedForce):
+            return "native"
         if isinstance(f, mm.NonbondedForce) and f.getNumGlobalParameters() and \
                 f.getGlobalParameterName(0) == LJ_SCALE:
             return "nonbonded"
@@ -111,6 +127,7 @@ def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperatu
 
     platform, props = get_platform(platform_name)
     species, box = built.structure.species, built.structure.box_A
+    encoding = platform_encoding(encoding, platform_name, ff, species, box)
     chosen = None
     for tol in OPENMM_TOLERANCES:
         system = _openmm_system(ff, species, box, tol, encoding)
@@ -141,6 +158,7 @@ def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, tem
 
     platform, props = get_platform(platform_name)
     species, box = built.structure.species, built.structure.box_A
+    encoding = platform_encoding(encoding, platform_name, ff, species, box)
     best = tune_pme(openmm_force_error(ff, species, box, positions_A, ref, platform, props, encoding),
                     target, log=log)
     if best is None:
@@ -194,8 +212,8 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
                   lammps_search=None, log=print) -> dict:
     """Run the comparison; returns the JSON-ready result (see module docstring).
 
-    ``encodings``: short-range encodings to time on each OpenMM platform ("auto",
-    "onehot", "tables"). ``replicas``: replica counts for the throughput of several
+    ``encodings``: short-range encodings to time on each OpenMM platform ("auto": what a
+    run uses there, the native kernel on the CPU platform; "onehot", "tables", "native"). ``replicas``: replica counts for the throughput of several
     independent simulations at once on the first platform (see
     :mod:`omm_cx.bench.replicas`); empty to skip. ``profile``: also time each force group
     of every timed system (:mod:`omm_cx.bench.profile`), under "profile" in the result.

@@ -31,12 +31,13 @@ from typing import Sequence
 import numpy as np
 
 from omm_cx import units
-from omm_cx.errors import ForceFieldError, StructureError
+from omm_cx.errors import ForceFieldError
 from omm_cx.forcefield.groups import (COULOMB_GROUP, GUARD_GROUP, LJ_SCALE, SHORT_RANGE_GROUP,
                                       SHORT_RANGE_GROUPS)
 from omm_cx.forcefield.guard import WALL_EXPONENT, Wall, find_wall
 from omm_cx.forcefield.lennard_jones import add_lj, energy_split_kjmol, lorentz_berthelot_lj
 from omm_cx.forcefield.params import ForceField, pair_key, pair_label
+from omm_cx.forcefield.system_checks import check_box, check_neutral
 
 #: Cutoff of the guard force beyond the largest wall radius (Å).
 GUARD_CUTOFF_MARGIN_A = 0.2
@@ -325,35 +326,6 @@ def _join_expressions(a: str, b: str) -> str:
     a_main, *a_defs = a.split(";")
     b_main, *b_defs = b.split(";")
     return "; ".join([f"{a_main} + {b_main}"] + [d.strip() for d in a_defs + b_defs])
-
-
-def check_box(box_vectors_A: np.ndarray, cutoff_A: float) -> None:
-    """Raise :class:`StructureError` when a periodic box is too small for the cutoff
-    (every perpendicular width must be at least twice the cutoff)."""
-    h = np.asarray(box_vectors_A, dtype=float).reshape(3, 3)
-    vol = abs(np.linalg.det(h))
-    widths = [vol / np.linalg.norm(np.cross(h[(i + 1) % 3], h[(i + 2) % 3])) for i in range(3)]
-    if min(widths) < 2 * cutoff_A:
-        raise StructureError(
-            f"box too small for the cutoff: perpendicular widths "
-            f"{', '.join(f'{w:.2f}' for w in widths)} Å must all be >= 2 x cutoff = "
-            f"{2 * cutoff_A:.2f} Å; use a larger box or supercell"
-        )
-
-
-def check_neutral(ff: ForceField, species: Sequence[str], tol_e: float = 1e-6) -> None:
-    """Raise :class:`StructureError` for a non-neutral periodic system."""
-    counts: dict[str, int] = {}
-    for s in species:
-        counts[s] = counts.get(s, 0) + 1
-    q = sum(ff.charge(s) * c for s, c in counts.items())
-    if abs(q) > tol_e:
-        detail = ", ".join(f"{c} {s} ({ff.charge(s):+g} e)" for s, c in sorted(counts.items()))
-        raise StructureError(
-            f"system is not neutral: net charge {q:+.6g} e from {detail}; add or remove "
-            f"ions (PME would silently add a neutralizing background), or pass "
-            f"allow_net_charge=True"
-        )
 
 
 def create_system(

@@ -80,7 +80,11 @@ def read_build_dir(path: str | os.PathLike) -> BuildDir:
     record = read_build_record(path / INFO_FILE)
     species = record.species_order or sorted(record.counts)
     structure = read_pdb(path / STRUCTURE_FILE, species or _species_from_pdb(path / STRUCTURE_FILE))
-    system = mm.XmlSerializer.deserialize((path / SYSTEM_FILE).read_text(encoding="utf-8"))
+    xml = (path / SYSTEM_FILE).read_text(encoding="utf-8")
+    from omm_cx.forcefield.native import load_for
+
+    load_for(xml)  # a system built with encoding "native" needs the plugin to be read
+    system = mm.XmlSerializer.deserialize(xml)
     if system.getNumParticles() != len(structure.species):
         raise StructureError(
             f"{path}: {SYSTEM_FILE} has {system.getNumParticles()} particles but "

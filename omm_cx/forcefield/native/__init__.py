@@ -28,13 +28,18 @@ DEFAULT_SKIN_NM = 0.1
 _TABLES = ("A", "irho", "B", "C", "D", "rw")
 
 
-def available() -> bool:
-    """True when the plugin compiles and loads here."""
+def unavailable_reason() -> str | None:
+    """None when the plugin compiles and loads here, else why not (one line)."""
     try:
         load()
-    except NativeUnavailable:
-        return False
-    return True
+    except NativeUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def available() -> bool:
+    """True when the plugin compiles and loads here."""
+    return unavailable_reason() is None
 
 
 def load_for(xml_text: str) -> None:
@@ -89,5 +94,5 @@ def short_range_native(tab, types: Sequence[int], *, cutoff_nm: float, group: in
     return pair_table_force(tables, types, cutoff_nm=cutoff_nm, group=group)
 
 
-__all__ = ["FORCE_TYPE", "DEFAULT_SKIN_NM", "NativeUnavailable", "available", "cache_dir", "load",
+__all__ = ["FORCE_TYPE", "DEFAULT_SKIN_NM", "NativeUnavailable", "available", "unavailable_reason", "cache_dir", "load",
            "load_for", "pair_table_force", "short_range_native"]

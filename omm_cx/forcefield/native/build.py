@@ -13,6 +13,7 @@ a half-written library.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -85,6 +86,8 @@ def compile_library() -> Path:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("omm_cx").info("compiling the native short-range kernel (once per "
+                                     "machine, ~10 s) into %s", target.parent)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
     cmd = [compiler, *FLAGS, f"-I{include}",

@@ -288,8 +288,8 @@ private:
             list.clear();
             const int cLo = (long long) numCells * t / threads, cHi = (long long) numCells * (t + 1) / threads;
             count.assign(cellStart[cHi] - cellStart[cLo], 0);
-            std::vector<int> cells;
-            std::vector<char> keep;
+            std::vector<int> cells, cand;
+            std::vector<double> qx, qy, qz, d2;
             for (int c = cLo; c < cHi; c++) {
                 int c0 = c / (nc[1] * nc[2]), c1 = (c / nc[2]) % nc[1], c2 = c % nc[2];
                 cells.clear();
@@ -298,24 +298,34 @@ private:
                     int other = (x * nc[1] + y) * nc[2] + z;
                     if (other >= c) cells.push_back(other);
                 }
-                std::sort(cells.begin(), cells.end());
+                std::sort(cells.begin(), cells.end());  // c itself first
                 cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
+                // the candidates of every atom of cell c, contiguous: c's own atoms first
+                cand.clear();
+                for (int other : cells)
+                    for (int j = cellStart[other]; j < cellStart[other + 1]; j++) cand.push_back(j);
+                const int m = cand.size();
+                qx.resize(m); qy.resize(m); qz.resize(m); d2.resize(m);
+                for (int k = 0; k < m; k++) { qx[k] = px[cand[k]]; qy[k] = py[cand[k]]; qz[k] = pz[cand[k]]; }
+                const double *QX = qx.data(), *QY = qy.data(), *QZ = qz.data();
+                double* D2 = d2.data();
                 for (int i = cellStart[c]; i < cellStart[c + 1]; i++) {
                     const double xi = px[i], yi = py[i], zi = pz[i];
                     const char* row = hasTerm.data() + (size_t) ptype[i] * owner.numTypes;
-                    size_t before = list.size();
-                    for (int other : cells) {
-                        const int jLo = other == c ? i + 1 : cellStart[other], jHi = cellStart[other + 1];
-                        for (int j = jLo; j < jHi; j++) {
-                            double dx = xi - px[j], dy = yi - py[j], dz = zi - pz[j];
-                            double s = std::floor(dz * ic + 0.5);
-                            dx -= s * cx; dy -= s * cy; dz -= s * cz;
-                            s = std::floor(dy * ib + 0.5);
-                            dx -= s * bx; dy -= s * by;
-                            dx -= ax * std::floor(dx * ia + 0.5);
-                            if (dx * dx + dy * dy + dz * dz < R2 && row[ptype[j]]) list.push_back(j);
-                        }
+                    const int k0 = i - cellStart[c] + 1;  // partners in c: the later ones only
+                    #pragma omp simd
+                    for (int k = k0; k < m; k++) {
+                        double dx = xi - QX[k], dy = yi - QY[k], dz = zi - QZ[k];
+                        double s = std::floor(dz * ic + 0.5);
+                        dx -= s * cx; dy -= s * cy; dz -= s * cz;
+                        s = std::floor(dy * ib + 0.5);
+                        dx -= s * bx; dy -= s * by;
+                        dx -= ax * std::floor(dx * ia + 0.5);
+                        D2[k] = dx * dx + dy * dy + dz * dz;
                     }
+                    size_t before = list.size();
+                    for (int k = k0; k < m; k++)
+                        if (D2[k] < R2 && row[ptype[cand[k]]]) list.push_back(cand[k]);
                     count[i - cellStart[cLo]] = list.size() - before;
                 }
             }

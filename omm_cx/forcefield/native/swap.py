@@ -82,6 +82,13 @@ def choose_kernel(setting: str, platform_name: str, system) -> str:
         return setting
     if platform_name != "CPU" or native_applies(system) is not None:
         return "custom"
-    from omm_cx.forcefield.native import available
+    from omm_cx.forcefield.native import unavailable_reason
 
-    return "native" if available() else "custom"
+    why = unavailable_reason()
+    if why:
+        import logging
+
+        logging.getLogger("omm_cx").warning("short range on the CustomNonbondedForce (slower "
+                                            "on the CPU): %s", why)
+        return "custom"
+    return "native"
