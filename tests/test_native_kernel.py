@@ -57,6 +57,46 @@ def test_native_equals_the_custom_force(platform, box):
     assert [f.getName() for f in nat.getForces()][1:] == ["ShortRange"]  # one force, guard inside
 
 
+def _total(system, positions_A, platform="Reference"):
+    """(energy kJ/mol, forces kJ/mol/nm) of the whole system."""
+    ctx = mm.Context(system, mm.VerletIntegrator(1e-3), mm.Platform.getPlatformByName(platform))
+    ctx.setPositions(units.angstrom_to_nm(positions_A))
+    st = ctx.getState(getEnergy=True, getForces=True)
+    return (st.getPotentialEnergy().value_in_unit(mm.unit.kilojoule_per_mole),
+            np.asarray(st.getForces(asNumpy=True).value_in_unit(mm.unit.kilojoule_per_mole / mm.unit.nanometer)))
+
+
+@pytest.mark.parametrize("box", ["cubic", "hexagonal"])
+def test_native_coulomb_takes_over_the_real_space_exactly(box):
+    """Coulomb's real space beyond 4 Å in the native pair loop: the total energy and
+    forces of the system are unchanged (Reference platform, double precision)."""
+    from omm_cx.forcefield.native.coulomb import INNER_CUTOFF_NM
+
+    s = (disordered_box(COUNTS, 25.0, 2.3, seed=9) if box == "cubic" else
+         disordered_box(COUNTS, 0, 2.3, seed=10, box_matrix=HEX))
+    ff = load_forcefield(FF)
+    ref = _total(create_system(ff, s.species, s.box_A, encoding="onehot"), s.positions_A)
+    fused = create_system(ff, s.species, s.box_A, encoding="native-coulomb")
+    nb = fused.getForce(0)
+    assert abs(nb.getCutoffDistance().value_in_unit(mm.unit.nanometer) - INNER_CUTOFF_NM) < 1e-12
+    _assert_same(ref, _total(fused, s.positions_A), rel=1e-9)
+
+
+def test_native_coulomb_on_cpu_is_as_accurate_as_the_custom_force():
+    """On the CPU platform (single-precision PME and tabulated erfc there) the fused
+    native kernel's forces are no further from the Reference platform's than the
+    one-hot CustomNonbondedForce's."""
+    s = disordered_box(COUNTS, 25.0, 2.3, seed=11)
+    ff = load_forcefield(FF)
+    e_ref, f_ref = _total(create_system(ff, s.species, s.box_A, encoding="onehot"), s.positions_A)
+    errors = {}
+    for enc in ("onehot", "native-coulomb"):
+        e, f = _total(create_system(ff, s.species, s.box_A, encoding=enc), s.positions_A, "CPU")
+        assert abs(e - e_ref) <= 1e-5 * abs(e_ref), enc
+        errors[enc] = np.sqrt(np.mean((f - f_ref) ** 2))
+    assert errors["native-coulomb"] <= 1.1 * errors["onehot"], errors
+
+
 def test_guard_wall_is_inside_the_native_force():
     """Two ions pushed inside a catastrophe wall: the native force has the guard's energy."""
     s = disordered_box(COUNTS, 25.0, 2.3, seed=5)
@@ -122,9 +162,13 @@ def test_swap_gives_the_same_system_energy():
     system = create_system(ff, s.species, s.box_A, encoding="onehot")
     ref = _short_range(system, s.positions_A)
     assert native_applies(system) is None
-    use_native(system, ff, s.species)
+    total = _total(system, s.positions_A)
+    twin = create_system(ff, s.species, s.box_A, encoding="onehot")
+    use_native(system, ff, s.species, coulomb=False)
     assert native_applies(system) is not None  # nothing left to swap
     _assert_same(ref, _short_range(system, s.positions_A))
+    use_native(twin, ff, s.species)  # with Coulomb's real space: the total is the same
+    _assert_same(total, _total(twin, s.positions_A))
 
 
 def _run(tmp_path, kernel_line: str, name: str):

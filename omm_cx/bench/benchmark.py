@@ -80,15 +80,15 @@ def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
 
 def platform_encoding(encoding: str, platform_name: str, ff, species, box_A) -> str:
     """The encoding a run would use on ``platform_name``: "auto" on the CPU platform is
-    "native" where the compiled kernel applies and builds (as ``short_range_kernel: auto``
-    in runs), else ``encoding`` unchanged."""
+    "native-coulomb" where the compiled kernel applies and builds (as
+    ``short_range_kernel: auto`` in runs), else ``encoding`` unchanged."""
     if encoding != "auto" or platform_name != "CPU" or box_A is None:
         return encoding
     from omm_cx.forcefield.native.swap import choose_kernel
     from omm_cx.forcefield.openmm_forces import create_system
 
     probe = create_system(ff, species, box_A, encoding="auto")
-    return "native" if choose_kernel("auto", platform_name, probe) == "native" else encoding
+    return "native-coulomb" if choose_kernel("auto", platform_name, probe) == "native" else encoding
 
 
 def _encoding_of(system) -> str:
@@ -100,7 +100,8 @@ def _encoding_of(system) -> str:
 
     for f in system.getForces():
         if f.getName() == "ShortRange" and not isinstance(f, mm.CustomNonbondedForce):
-            return "native"
+            return "native-coulomb" if "coulombCutoff=\"0\"" not in mm.XmlSerializer.serialize(f) \
+                else "native"
         if isinstance(f, mm.NonbondedForce) and f.getNumGlobalParameters() and \
                 f.getGlobalParameterName(0) == LJ_SCALE:
             return "nonbonded"

@@ -12,10 +12,10 @@ DESCRIPTION = ("Time MD of a recipe's system on every OpenMM platform and in LAM
 
 def _encoding_list(text: str) -> list[str]:
     names = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [n for n in names if n not in ("auto", "onehot", "tables", "nonbonded", "native")]
+    bad = [n for n in names if n not in ("auto", "onehot", "tables", "nonbonded", "native", "native-coulomb")]
     if bad or not names:
         raise argparse.ArgumentTypeError(f"unknown encoding(s) {bad or text!r}; use auto, onehot, "
-                                         "tables, native, nonbonded (Lorentz-Berthelot LJ only)")
+                                         "tables, native, native-coulomb, nonbonded (Lorentz-Berthelot LJ only)")
     return names
 
 
@@ -39,8 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", type=float, default=1e-4, help="RMS force error target, eV/Å")
     p.add_argument("--encodings", default=["auto"], type=_encoding_list,
                    help="short-range encodings to time on each OpenMM platform, comma-separated: "
-                   "auto (what a run uses: the native kernel on CPU), onehot, tables, native "
-                   "(default auto)")
+                   "auto (what a run uses: native-coulomb on CPU), onehot, tables, native, "
+                   "native-coulomb (default auto)")
     p.add_argument("--replicas", metavar="N[,N...]", type=_count_list,
                    help="also time N independent replicas at once on the first platform "
                    "(e.g. 1,2,4,8: throughput of several runs on one GPU)")

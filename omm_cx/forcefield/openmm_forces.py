@@ -150,8 +150,11 @@ GUARD_EXPRESSION = f"step(rw-r)*{{D}}*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; rw={{
 #: platform, 25 % faster than table lookups for the 10,392-ion benchmark system
 #: (13.9 vs 18.7 ms per short-range evaluation on 2 cores).
 #: "native": the compiled kernel of :mod:`omm_cx.forcefield.native` (periodic only; on
-#: the CPU platform).
-ENCODINGS = ("tables", "onehot", "nonbonded", "native")
+#: the CPU platform); "native-coulomb": the same kernel also computes Coulomb's real space
+#: (:mod:`omm_cx.forcefield.native.coulomb`; fastest, but Coulomb's real-space energy then
+#: counts in the short-range group).
+ENCODINGS = ("tables", "onehot", "nonbonded", "native", "native-coulomb")
+NATIVE_ENCODINGS = ("native", "native-coulomb")
 #: Up to this many species "auto" uses the one-hot encoding (its cost grows with n).
 ONEHOT_MAX_SPECIES = 8
 
@@ -294,12 +297,10 @@ def _short_range_forces(mm, tab: ShortRangeTables, types: list[int], *, periodic
     the short-range force)."""
     kj = units.KJ_PER_MOL_PER_EV
     nm = units.NM_PER_ANGSTROM
-    if encoding == "native":
+    if encoding in NATIVE_ENCODINGS:  # create_system adds the native force
         if not periodic or dispersion_correction:
-            raise ValueError("encoding 'native' needs a periodic box and no dispersion correction")
-        from omm_cx.forcefield.native import short_range_native
-
-        return [short_range_native(tab, types, cutoff_nm=cutoff_nm, group=SHORT_RANGE_GROUP)]
+            raise ValueError(f"encoding {encoding!r} needs a periodic box and no dispersion correction")
+        return []
     values = {"A": tab.A_eV * kj, "Irho": 1.0 / (tab.rho_A * nm),
               "B": tab.B_eVA12 * kj * nm**12, "C": tab.C_eVA6 * kj * nm**6}
     guard_values = {"D": tab.D_eV * kj, "Rw": tab.r_wall_A * nm}
@@ -362,6 +363,10 @@ def create_system(
                                dispersion_correction=dispersion_correction, guard=guard,
                                encoding=encoding):
         system.addForce(force)
+    if encoding in NATIVE_ENCODINGS:
+        from omm_cx.forcefield.native.swap import add_native
+
+        add_native(system, ff, species, guard=guard, coulomb=encoding == "native-coulomb")
     return system
 
 

@@ -54,13 +54,15 @@ def _join(values) -> str:
 
 def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, cutoff_nm: float,
                      group: int, name: str = "ShortRange", skin_nm: float = DEFAULT_SKIN_NM,
-                     threads: int = 0):
+                     threads: int = 0, coulomb: Mapping | None = None):
     """The native force (an ``openmm.Force``), periodic with a sharp cutoff.
 
     ``tables``: n x n arrays in OpenMM units, keys ``A`` (kJ/mol), ``irho`` (1/nm),
     ``B`` (kJ/mol nm^12), ``C`` (kJ/mol nm^6), ``D`` (kJ/mol, wall strength) and ``rw``
     (nm, wall radius; 0 = no wall); missing keys are zero (``irho`` one).
     ``types``: type index per particle. ``threads``: 0 = the CPU platform's thread count.
+    ``coulomb``: also Ewald's real space (:mod:`.coulomb`): ``charges`` (e, per particle),
+    ``alpha_per_nm``, ``cutoff_nm`` and ``inner_nm``.
     """
     import openmm as mm
 
@@ -77,21 +79,30 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
              "numTypes": str(n), "cutoff": repr(float(cutoff_nm)), "skin": repr(float(skin_nm)),
              "numThreads": str(int(threads)), "types": " ".join(str(int(t)) for t in types)}
     attrs.update({k: _join(full[k]) for k in _TABLES})
+    if coulomb is not None:
+        if len(coulomb["charges"]) != len(types):
+            raise ValueError("coulomb: one charge per particle is needed")
+        attrs.update({"coulombCutoff": repr(float(coulomb["cutoff_nm"])),
+                      "coulombInner": repr(float(coulomb["inner_nm"])),
+                      "ewaldAlpha": repr(float(coulomb["alpha_per_nm"])),
+                      "charges": _join(coulomb["charges"])})
     xml = "<Force " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>"
     return mm.XmlSerializer._deserializeForce(xml)
 
 
 
 
-def short_range_native(tab, types: Sequence[int], *, cutoff_nm: float, group: int):
+def short_range_native(tab, types: Sequence[int], *, cutoff_nm: float, group: int,
+                       coulomb: Mapping | None = None):
     """The native force for a :class:`~omm_cx.forcefield.openmm_forces.ShortRangeTables`
-    (eV, Å; the walls included), converted to OpenMM units."""
+    (eV, Å; the walls included), converted to OpenMM units; ``coulomb`` as in
+    :func:`pair_table_force`."""
     from omm_cx import units
 
     kj, nm = units.KJ_PER_MOL_PER_EV, units.NM_PER_ANGSTROM
     tables = {"A": tab.A_eV * kj, "irho": 1.0 / (tab.rho_A * nm), "B": tab.B_eVA12 * kj * nm**12,
               "C": tab.C_eVA6 * kj * nm**6, "D": tab.D_eV * kj, "rw": tab.r_wall_A * nm}
-    return pair_table_force(tables, types, cutoff_nm=cutoff_nm, group=group)
+    return pair_table_force(tables, types, cutoff_nm=cutoff_nm, group=group, coulomb=coulomb)
 
 
 __all__ = ["FORCE_TYPE", "DEFAULT_SKIN_NM", "NativeUnavailable", "available", "unavailable_reason", "cache_dir", "load",

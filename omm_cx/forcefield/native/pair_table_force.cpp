@@ -6,12 +6,17 @@
 // rebuilt when an atom moved more than half the skin or the box changed; pairs whose
 // type pair has no term (cation-cation, PSL-PSL) never enter the list; OpenMM's own
 // ThreadPool (threads block between calls, they do not spin against PME's threads).
-// Units: OpenMM's (nm, kJ/mol). Built and loaded by omm_cx/forcefield/native/build.py.
+// Optionally (coulombCutoff > 0) it also computes the real-space part of Ewald/PME Coulomb,
+//     k q_i q_j erfc(alpha r) / r   for coulombInner <= r < coulombCutoff,
+// in the same pair loop, as LAMMPS's buck/coul/long does; the NonbondedForce beside it
+// then keeps the reciprocal part and the pairs closer than coulombInner.
+// Units: OpenMM's (nm, kJ/mol, e). Built and loaded by omm_cx/forcefield/native/build.py.
 
 #include "openmm/Force.h"
 #include "openmm/OpenMMException.h"
 #include "openmm/Platform.h"
 #include "openmm/Vec3.h"
+#include "openmm/reference/SimTKOpenMMRealType.h"
 #include "openmm/internal/ContextImpl.h"
 #include "openmm/internal/CustomCPPForceImpl.h"
 #include "openmm/internal/ThreadPool.h"
@@ -39,6 +44,10 @@ public:
     double cutoff = 1.2;   // nm
     double skin = 0.1;     // nm
     int numThreads = 0;    // 0: the CPU platform's Threads, else the hardware's
+    double coulombCutoff = 0;  // nm; 0: no Coulomb
+    double coulombInner = 0;   // nm
+    double ewaldAlpha = 0;     // 1/nm
+    std::vector<double> charges;                  // per particle (e), with Coulomb
     std::vector<int> types;                       // per particle
     std::vector<double> A, irho, B, C, D, rw;     // numTypes^2, row-major, symmetric
     bool usesPeriodicBoundaryConditions() const override { return true; }
@@ -100,6 +109,10 @@ public:
             throw OpenMMException("OmmCxPairTableForce: one type per particle is needed");
         for (int t : owner.types)
             if (t < 0 || t >= n) throw OpenMMException("OmmCxPairTableForce: type index out of range");
+        coulomb = owner.coulombCutoff > 0;
+        if (coulomb && owner.charges.size() != owner.types.size())
+            throw OpenMMException("OmmCxPairTableForce: one charge per particle is needed with Coulomb");
+        listCutoff = coulomb ? std::max(owner.cutoff, owner.coulombCutoff) : owner.cutoff;
         tA = owner.A; tIrho = owner.irho; tB = owner.B; tC = owner.C;
         tD.assign(nn, 0); tRw2.assign(nn, 0); tRw6.assign(nn, 0); hasTerm.assign(nn, 0);
         for (size_t k = 0; k < nn; k++) {
@@ -140,7 +153,10 @@ public:
             px[p] = r[0]; py[p] = r[1]; pz[p] = r[2]; ptype[p] = owner.types[atomOf[p]];
         }
         const int threads = pool->getNumThreads();
-        pool->execute([&](ThreadPool&, int t) { pairLoop(t, box); });
+        pool->execute([&](ThreadPool&, int t) {
+            if (coulomb) pairLoop<true>(t, box);
+            else pairLoop<false>(t, box);
+        });
         pool->waitForThreads();
         double energy = 0;
         for (int t = 0; t < threads; t++) energy += energyBuffers[t];
@@ -160,12 +176,18 @@ private:
 
     // Pairs of the atoms (cell order) chunk[t] .. chunk[t+1]-1: each atom's partners in
     // blocks, the arithmetic in a SIMD loop (gathers, vector exp), the scatter after.
+    template <bool COULOMB>
     void pairLoop(int t, const Box& box) {
         const int N = px.size();
         std::vector<double>& f = forceBuffers[t];
         f.assign(3 * (size_t) N, 0.0);
         double energy = 0;
         const double rc2 = owner.cutoff * owner.cutoff;
+        const double rcc2 = coulomb ? owner.coulombCutoff * owner.coulombCutoff : 0.0;
+        const double rci2 = owner.coulombInner * owner.coulombInner;
+        const double alpha = owner.ewaldAlpha;
+        const double twoAlphaOverSqrtPi = 2.0 * alpha / std::sqrt(M_PI);
+        const double* Q = pq.data();
         const double ax = box.a[0], bx = box.b[0], by = box.b[1], cx = box.c[0], cy = box.c[1], cz = box.c[2];
         const double ia = box.inv[0], ib = box.inv[1], ic = box.inv[2];
         const double *X = px.data(), *Y = py.data(), *Z = pz.data();
@@ -173,9 +195,10 @@ private:
         const double *A = tA.data(), *Irho = tIrho.data(), *B = tB.data(), *C = tC.data();
         const double *D = tD.data(), *Rw2 = tRw2.data(), *Rw6 = tRw6.data();
         alignas(64) double gx[BLOCK], gy[BLOCK], gz[BLOCK];
-        alignas(64) double pa[BLOCK], pirho[BLOCK], pb[BLOCK], pc[BLOCK], pd[BLOCK], prw2[BLOCK], prw6[BLOCK];
+        alignas(64) double pa[BLOCK], pirho[BLOCK], pb[BLOCK], pc[BLOCK], pd[BLOCK], prw2[BLOCK], prw6[BLOCK], pqq[BLOCK];
         for (int i = chunk[t]; i < chunk[t + 1]; i++) {
             const double xi = X[i], yi = Y[i], zi = Z[i];
+            const double qi = coulomb ? Q[i] : 0.0;
             const int rowI = T[i] * owner.numTypes;  // i's row of the pair tables
             const int* nb = neighbors.data() + start[i];
             const int count = start[i + 1] - start[i];
@@ -183,36 +206,46 @@ private:
             for (int k0 = 0; k0 < count; k0 += BLOCK) {
                 const int m = std::min(BLOCK, count - k0);
                 const int* js = nb + k0;
-                for (int k = 0; k < m; k++) {  // gather
+                for (int k = 0; k < m; k++) {  // gather the partners' coordinates, charges, pair values
                     const int j = js[k];
-                    double dx = xi - X[j], dy = yi - Y[j], dz = zi - Z[j];
-                    double s = std::floor(dz * ic + 0.5);
-                    dx -= s * cx; dy -= s * cy; dz -= s * cz;
-                    s = std::floor(dy * ib + 0.5);
-                    dx -= s * bx; dy -= s * by;
-                    dx -= ax * std::floor(dx * ia + 0.5);
-                    gx[k] = dx; gy[k] = dy; gz[k] = dz;
+                    gx[k] = X[j]; gy[k] = Y[j]; gz[k] = Z[j];
+                    pqq[k] = Q[j];
                     const int pp = rowI + T[j];
                     pa[k] = A[pp]; pirho[k] = Irho[pp]; pb[k] = B[pp]; pc[k] = C[pp];
                     pd[k] = D[pp]; prw2[k] = Rw2[pp]; prw6[k] = Rw6[pp];
                 }
                 #pragma omp simd reduction(+:energy, fxi, fyi, fzi)
-                for (int k = 0; k < m; k++) {  // arithmetic on contiguous arrays: vector exp
-                    const double dx = gx[k], dy = gy[k], dz = gz[k];
+                for (int k = 0; k < m; k++) {  // the arithmetic, vector exp/erfc
+                    double dx = xi - gx[k], dy = yi - gy[k], dz = zi - gz[k];
+                    double s = std::floor(dz * ic + 0.5);
+                    dx -= s * cx; dy -= s * cy; dz -= s * cz;
+                    s = std::floor(dy * ib + 0.5);
+                    dx -= s * bx; dy -= s * by;
+                    dx -= ax * std::floor(dx * ia + 0.5);
+                    const double a = pa[k], irho = pirho[k], b = pb[k], c = pc[k];
                     const double r2 = dx * dx + dy * dy + dz * dz;
                     const double invR2 = 1.0 / r2;
                     const double invR6 = invR2 * invR2 * invR2;
                     const double invR12 = invR6 * invR6;
                     const double r = std::sqrt(r2);
-                    const double ex = pa[k] * std::exp(-r * pirho[k]);
-                    const double xw = prw6[k] * invR6 - 1.0;
+                    const double invR = 1.0 / r;
+                    const double ex = a * std::exp(-r * irho);
+                    const double rw6 = prw6[k];
+                    const double xw = rw6 * invR6 - 1.0;
                     const double wall = r2 <= prw2[k] ? pd[k] : 0.0;
-                    double e = ex + pb[k] * invR12 - pc[k] * invR6 + wall * xw * xw;
-                    double de = -pirho[k] * ex / r + (6.0 * pc[k] * invR6 - 12.0 * pb[k] * invR12
-                                                      - 12.0 * wall * xw * prw6[k] * invR6) * invR2;
+                    double e = ex + b * invR12 - c * invR6 + wall * xw * xw;
+                    double de = -irho * ex * invR + (6.0 * c * invR6 - 12.0 * b * invR12
+                                                     - 12.0 * wall * xw * rw6 * invR6) * invR2;
                     const double inside = r2 < rc2 ? 1.0 : 0.0;
                     e *= inside;
                     de *= inside;
+                    if (COULOMB) {  // Ewald real space:
+                        // d/dr [erfc(ar)/r] = -erfc(ar)/r^2 - 2a/sqrt(pi) exp(-a^2 r^2)/r
+                        const double qq = (r2 < rcc2 && r2 >= rci2) ? qi * pqq[k] : 0.0;
+                        const double ec = qq * std::erfc(alpha * r) * invR;
+                        e += ec;
+                        de -= (ec + qq * twoAlphaOverSqrtPi * std::exp(-alpha * alpha * r2)) * invR2;
+                    }
                     energy += e;
                     gx[k] = de * dx; gy[k] = de * dy; gz[k] = de * dz;
                     fxi -= gx[k]; fyi -= gy[k]; fzi -= gz[k];
@@ -245,7 +278,7 @@ private:
         const int N = positions.size();
         builtPositions = positions;
         builtBox = box;
-        const double R = owner.cutoff + owner.skin, R2 = R * R;
+        const double R = listCutoff + owner.skin, R2 = R * R;
         const double volume = box.a[0] * box.b[1] * box.c[2];
         Vec3 cross[3] = {box.b.cross(box.c), box.c.cross(box.a), box.a.cross(box.b)};
         int nc[3];
@@ -270,10 +303,11 @@ private:
         atomOf.resize(N);
         std::vector<int> fill(cellStart.begin(), cellStart.end() - 1);
         for (int i = 0; i < N; i++) atomOf[fill[cellOf[i]]++] = i;
-        px.resize(N); py.resize(N); pz.resize(N); ptype.resize(N);
+        px.resize(N); py.resize(N); pz.resize(N); ptype.resize(N); pq.assign(N, 0.0);
         for (int p = 0; p < N; p++) {
             const Vec3& r = positions[atomOf[p]];
             px[p] = r[0]; py[p] = r[1]; pz[p] = r[2]; ptype[p] = owner.types[atomOf[p]];
+            if (coulomb) pq[p] = owner.charges[atomOf[p]] * std::sqrt(ONE_4PI_EPS0);
         }
         std::vector<int> offsets[3];
         for (int d = 0; d < 3; d++)
@@ -324,8 +358,10 @@ private:
                         D2[k] = dx * dx + dy * dy + dz * dz;
                     }
                     size_t before = list.size();
+                    const bool charged = pq[i] != 0;
                     for (int k = k0; k < m; k++)
-                        if (D2[k] < R2 && row[ptype[cand[k]]]) list.push_back(cand[k]);
+                        if (D2[k] < R2 && (row[ptype[cand[k]]] || (charged && pq[cand[k]] != 0)))
+                            list.push_back(cand[k]);
                     count[i - cellStart[cLo]] = list.size() - before;
                 }
             }
@@ -355,7 +391,9 @@ private:
     std::vector<std::vector<double>> forceBuffers;
     std::vector<double> energyBuffers;
     std::vector<int> start, neighbors, chunk, atomOf, ptype;
-    std::vector<double> px, py, pz;
+    std::vector<double> px, py, pz, pq;  // pq: charge * sqrt(k_e) (kJ/mol nm)^1/2
+    bool coulomb = false;
+    double listCutoff = 0;
     std::vector<Vec3> builtPositions;
     Box builtBox{};
     int numBuilds = 0, numEvaluations = 0;
@@ -376,6 +414,10 @@ public:
         node.setDoubleProperty("cutoff", f.cutoff);
         node.setDoubleProperty("skin", f.skin);
         node.setIntProperty("numThreads", f.numThreads);
+        node.setDoubleProperty("coulombCutoff", f.coulombCutoff);
+        node.setDoubleProperty("coulombInner", f.coulombInner);
+        node.setDoubleProperty("ewaldAlpha", f.ewaldAlpha);
+        node.setStringProperty("charges", joinDoubles(f.charges));
         node.setStringProperty("types", joinInts(f.types));
         node.setStringProperty("A", joinDoubles(f.A));
         node.setStringProperty("irho", joinDoubles(f.irho));
@@ -395,6 +437,10 @@ public:
             f->cutoff = node.getDoubleProperty("cutoff");
             f->skin = node.getDoubleProperty("skin");
             f->numThreads = node.getIntProperty("numThreads", 0);
+            f->coulombCutoff = node.getDoubleProperty("coulombCutoff", 0.0);
+            f->coulombInner = node.getDoubleProperty("coulombInner", 0.0);
+            f->ewaldAlpha = node.getDoubleProperty("ewaldAlpha", 0.0);
+            f->charges = split<double>(node.getStringProperty("charges", ""));
             f->types = split<int>(node.getStringProperty("types"));
             f->A = split<double>(node.getStringProperty("A"));
             f->irho = split<double>(node.getStringProperty("irho"));

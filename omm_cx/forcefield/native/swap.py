@@ -41,14 +41,40 @@ def native_applies(system) -> str | None:
     return None
 
 
-def use_native(system, ff, species: Sequence[str]) -> None:
-    """Replace ``system``'s short-range ``CustomNonbondedForce`` (and the guard's) by the
-    native force with the same energy, built from ``ff`` for ``species``. ValueError with
-    the reason where :func:`native_applies` says no; :class:`NativeUnavailable` where the
-    kernel cannot be built."""
+def add_native(system, ff, species: Sequence[str], *, guard: bool, coulomb: bool) -> None:
+    """Add the native force for ``ff`` and ``species`` to a periodic ``system`` that has no
+    short-range force; with ``coulomb`` it also takes over the PME ``NonbondedForce``'s
+    real space (:mod:`.coulomb`). ValueError where that force does not allow it."""
+    import openmm as mm
+
     from omm_cx import units
     from omm_cx.forcefield.native import short_range_native
+    from omm_cx.forcefield.native.coulomb import take_real_space
     from omm_cx.forcefield.openmm_forces import short_range_tables
+
+    tab = short_range_tables(ff, species, guard=guard)
+    index = {s: i for i, s in enumerate(tab.species)}
+    real_space = None
+    if coulomb:
+        nbs = [f for f in system.getForces() if isinstance(f, mm.NonbondedForce)]
+        if len(nbs) != 1:
+            raise ValueError("native-coulomb needs exactly one NonbondedForce")
+        real_space = take_real_space(nbs[0], system.getDefaultPeriodicBoxVectors())
+    system.addForce(short_range_native(tab, [index[s] for s in species],
+                                       cutoff_nm=units.angstrom_to_nm(ff.cutoff_A),
+                                       group=SHORT_RANGE_GROUP, coulomb=real_space))
+
+
+def use_native(system, ff, species: Sequence[str], *, coulomb: bool = True) -> None:
+    """Replace ``system``'s short-range ``CustomNonbondedForce`` (and the guard's) by the
+    native force with the same energy, built from ``ff`` for ``species``; with
+    ``coulomb`` the native force also computes Coulomb's real space (the total energy is
+    the same; the split between force groups is not). ValueError with the reason where
+    :func:`native_applies` says no; :class:`NativeUnavailable` where the kernel cannot be
+    built."""
+    import openmm.unit as u
+
+    from omm_cx import units
 
     why = native_applies(system)
     if why:
@@ -56,21 +82,13 @@ def use_native(system, ff, species: Sequence[str]) -> None:
     forces = _short_range_custom_forces(system)
     guard = any(f.getForceGroup() == GUARD_GROUP for f in forces.values())
     sr = next(f for f in forces.values() if f.getForceGroup() == SHORT_RANGE_GROUP)
-    cutoff_nm = sr.getCutoffDistance()
-    if hasattr(cutoff_nm, "value_in_unit"):
-        import openmm.unit as u
-
-        cutoff_nm = cutoff_nm.value_in_unit(u.nanometer)
+    cutoff_nm = sr.getCutoffDistance().value_in_unit(u.nanometer)
     if abs(cutoff_nm - units.angstrom_to_nm(ff.cutoff_A)) > 1e-9:
         raise ValueError(f"cannot use the native short-range kernel: the system's cutoff "
                          f"{cutoff_nm} nm is not the force field's {ff.cutoff_A} Å")
-    tab = short_range_tables(ff, species, guard=guard)
-    index = {s: i for i, s in enumerate(tab.species)}
-    native = short_range_native(tab, [index[s] for s in species], cutoff_nm=cutoff_nm,
-                                group=SHORT_RANGE_GROUP)
     for i in sorted(forces, reverse=True):
         system.removeForce(i)
-    system.addForce(native)
+    add_native(system, ff, species, guard=guard, coulomb=coulomb)
 
 
 def choose_kernel(setting: str, platform_name: str, system) -> str:

@@ -1,0 +1,64 @@
+"""Coulomb's real space moved into the native kernel (encoding ``"native-coulomb"``).
+
+LAMMPS's ``buck/coul/long`` computes the Buckingham terms and the real-space Ewald sum in
+one pair loop. The same here: the native force takes ``k q_i q_j erfc(alpha r)/r`` for
+:data:`INNER_CUTOFF_NM` <= r < the Coulomb cutoff, and the PME ``NonbondedForce`` keeps
+its reciprocal part (with alpha and the grid made explicit, the values OpenMM's tolerance
+rule gave) and only the pairs closer than :data:`INNER_CUTOFF_NM` (an exact split: every
+pair is counted once). The energy of the real-space part then sits in the short-range
+force group, so per-group energy splits (``omm-cx energy``) use the other encodings.
+"""
+
+from __future__ import annotations
+
+#: Pairs closer than this stay in OpenMM's NonbondedForce (nm). Small, so that its
+#: real-space loop is nearly empty, yet large enough for a sane neighbour-list grid.
+INNER_CUTOFF_NM = 0.4
+
+
+def pme_parameters(nb, box_vectors) -> tuple[float, int, int, int]:
+    """(alpha 1/nm, nx, ny, nz) the PME ``NonbondedForce`` ``nb`` runs with: its explicit
+    ones, or those OpenMM derives from its tolerance (read from a Reference context of a
+    system holding only a copy of ``nb``)."""
+    import openmm as mm
+    import openmm.unit as u
+
+    alpha, nx, ny, nz = nb.getPMEParameters()
+    alpha = alpha.value_in_unit(u.nanometer**-1) if hasattr(alpha, "value_in_unit") else float(alpha)
+    if alpha > 0:
+        return alpha, nx, ny, nz
+    probe = mm.System()
+    for _ in range(nb.getNumParticles()):
+        probe.addParticle(1.0)
+    probe.setDefaultPeriodicBoxVectors(*box_vectors)
+    probe.addForce(mm.XmlSerializer.clone(nb))
+    ctx = mm.Context(probe, mm.VerletIntegrator(1e-3), mm.Platform.getPlatformByName("Reference"))
+    alpha, nx, ny, nz = probe.getForce(0).getPMEParametersInContext(ctx)
+    return (alpha.value_in_unit(u.nanometer**-1) if hasattr(alpha, "value_in_unit") else float(alpha),
+            nx, ny, nz)
+
+
+def take_real_space(nb, box_vectors) -> dict:
+    """Make ``nb`` keep only the reciprocal part and the pairs within
+    :data:`INNER_CUTOFF_NM`; returns the native force's Coulomb settings (charges in e,
+    ``alpha_per_nm``, ``cutoff_nm``, ``inner_nm``). ValueError where ``nb`` is not a plain
+    PME Coulomb force (exceptions or Lennard-Jones terms)."""
+    import openmm as mm
+    import openmm.unit as u
+
+    if nb.getNonbondedMethod() != mm.NonbondedForce.PME:
+        raise ValueError("the Coulomb force is not PME")
+    if nb.getNumExceptions() or nb.getNumGlobalParameters() or nb.getNumParticleParameterOffsets():
+        raise ValueError("the Coulomb force has exceptions or parameter offsets")
+    charges = []
+    for i in range(nb.getNumParticles()):
+        q, _sigma, eps = nb.getParticleParameters(i)
+        if eps.value_in_unit(u.kilojoule_per_mole) != 0:
+            raise ValueError("the Coulomb force carries Lennard-Jones terms")
+        charges.append(q.value_in_unit(u.elementary_charge))
+    alpha, nx, ny, nz = pme_parameters(nb, box_vectors)
+    cutoff = nb.getCutoffDistance().value_in_unit(u.nanometer)
+    nb.setPMEParameters(alpha, nx, ny, nz)
+    nb.setCutoffDistance(INNER_CUTOFF_NM)
+    return {"charges": charges, "alpha_per_nm": alpha, "cutoff_nm": cutoff,
+            "inner_nm": INNER_CUTOFF_NM}
