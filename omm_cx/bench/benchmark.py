@@ -79,16 +79,18 @@ def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
 
 
 def platform_encoding(encoding: str, platform_name: str, ff, species, box_A) -> str:
-    """The encoding a run would use on ``platform_name``: "auto" on the CPU platform is
-    "native-coulomb" where the compiled kernel applies and builds (as
-    ``short_range_kernel: auto`` in runs), else ``encoding`` unchanged."""
-    if encoding != "auto" or platform_name != "CPU" or box_A is None:
+    """The concrete encoding a run would use on ``platform_name`` for ``encoding``: "auto"
+    is "native-coulomb" on the CPU platform where the compiled kernel applies and builds
+    (as ``short_range_kernel: auto`` in runs), else what ``create_system`` picks."""
+    if encoding != "auto":
         return encoding
     from omm_cx.forcefield.native.swap import choose_kernel
     from omm_cx.forcefield.openmm_forces import create_system
 
     probe = create_system(ff, species, box_A, encoding="auto")
-    return "native-coulomb" if choose_kernel("auto", platform_name, probe) == "native" else encoding
+    if box_A is not None and choose_kernel("auto", platform_name, probe) == "native":
+        return "native-coulomb"
+    return _encoding_of(probe)
 
 
 def _encoding_of(system) -> str:
@@ -237,7 +239,10 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     replica_rows: list[dict] = []
     profiles: dict[str, dict[str, float]] = {}
     for name in names:
-        for enc in encodings:
+        resolved = list(dict.fromkeys(  # each concrete encoding once per platform
+            platform_encoding(e, name, ff, built.structure.species, built.structure.box_A)
+            for e in encodings))
+        for enc in resolved:
             res, system = bench_openmm(ff, built, pos, ref, name, steps=steps, encoding=enc,
                                        temperature_K=temperature_K, target=target, log=log)
             results.append(res)
@@ -254,7 +259,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
                 from omm_cx.platforms import get_platform
 
                 plat, props = get_platform(name)
-                profiles[f"{name} ({enc})" if len(encodings) > 1 else name] = profile_forces(
+                profiles[f"{name} ({enc})" if len(resolved) > 1 else name] = profile_forces(
                     system, pos, plat, props, temperature_K=temperature_K)
             if replicas and not replica_rows:
                 from omm_cx.bench.replicas import run_replicas

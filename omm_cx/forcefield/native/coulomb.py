@@ -13,7 +13,7 @@ from __future__ import annotations
 
 #: Pairs closer than this stay in OpenMM's NonbondedForce (nm). Small, so that its
 #: real-space loop is nearly empty, yet large enough for a sane neighbour-list grid.
-INNER_CUTOFF_NM = 0.4
+INNER_CUTOFF_NM = 0.3
 
 
 def pme_parameters(nb, box_vectors) -> tuple[float, int, int, int]:
