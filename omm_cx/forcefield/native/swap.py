@@ -50,7 +50,7 @@ def add_native(system, ff, species: Sequence[str], *, guard: bool, coulomb: bool
     from omm_cx import units
     from omm_cx.forcefield.native import short_range_native
     from omm_cx.forcefield.native.coulomb import take_real_space
-    from omm_cx.forcefield.openmm_forces import short_range_tables
+    from omm_cx.forcefield.pair_tables import short_range_tables
 
     tab = short_range_tables(ff, species, guard=guard)
     index = {s: i for i, s in enumerate(tab.species)}
