@@ -68,17 +68,15 @@ def _total(system, positions_A, platform="Reference"):
 
 @pytest.mark.parametrize("box", ["cubic", "hexagonal"])
 def test_native_coulomb_takes_over_the_real_space_exactly(box):
-    """Coulomb's real space beyond 4 Å in the native pair loop: the total energy and
-    forces of the system are unchanged (Reference platform, double precision)."""
-    from omm_cx.forcefield.native.coulomb import INNER_CUTOFF_NM
-
+    """Coulomb's real space in the native pair loop, the reciprocal part in the
+    NonbondedForce: the total energy and forces of the system are unchanged (Reference
+    platform, double precision)."""
     s = (disordered_box(COUNTS, 25.0, 2.3, seed=9) if box == "cubic" else
          disordered_box(COUNTS, 0, 2.3, seed=10, box_matrix=HEX))
     ff = load_forcefield(FF)
     ref = _total(create_system(ff, s.species, s.box_A, encoding="onehot"), s.positions_A)
     fused = create_system(ff, s.species, s.box_A, encoding="native-coulomb")
-    nb = fused.getForce(0)
-    assert abs(nb.getCutoffDistance().value_in_unit(mm.unit.nanometer) - INNER_CUTOFF_NM) < 1e-12
+    assert not fused.getForce(0).getIncludeDirectSpace()
     _assert_same(ref, _total(fused, s.positions_A), rel=1e-9)
 
 

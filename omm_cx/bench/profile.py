@@ -34,6 +34,14 @@ def _with_reciprocal_group(system):
     return copy
 
 
+def _fused(system) -> bool:
+    """True when the native force computes Coulomb's real space (``native-coulomb``)."""
+    import openmm as mm
+
+    return any(isinstance(f, mm.NonbondedForce) and hasattr(f, "getIncludeDirectSpace")
+               and not f.getIncludeDirectSpace() for f in system.getForces())
+
+
 def _ms_per_evaluation(ctx, groups: set[int], repeats: int) -> float:
     ctx.getState(getForces=True, groups=groups)  # warm-up
     t = time.perf_counter()
@@ -55,7 +63,11 @@ def profile_forces(system, positions_A, platform, props: dict, *, temperature_K:
                                   RECIPROCAL_GROUP for f in profiled.getForces()) else set()))
     ctx, integ = md_context(profiled, positions_A, platform, props, temperature_K)
     ctx.setPositions(units.angstrom_to_nm(positions_A))
-    out = {_NAMES.get(g, f"group {g}"): _ms_per_evaluation(ctx, {g}, repeats) for g in groups}
+    names = dict(_NAMES)
+    if _fused(profiled):  # encoding "native-coulomb": the real space is in the native force
+        names.update({COULOMB_GROUP: "Coulomb (PME bookkeeping, no real space)",
+                      SHORT_RANGE_GROUP: "short range + Coulomb real space (native)"})
+    out = {names.get(g, f"group {g}"): _ms_per_evaluation(ctx, {g}, repeats) for g in groups}
     out["all forces"] = _ms_per_evaluation(ctx, set(groups), repeats)
     out["MD step"] = time_steps(ctx, integ, steps) * 1e3
     out["integration and the rest"] = max(0.0, out["MD step"] - out["all forces"])
@@ -69,10 +81,11 @@ def format_profile(rows: dict[str, dict[str, float]]) -> str:
     for p in platforms:
         parts += [k for k in rows[p] if k not in parts]
     width = max(len(k) for k in parts) + 2
-    lines = ["ms per evaluation".ljust(width) + "".join(f"{p:>12s}" for p in platforms)]
+    col = max(12, *(len(p) + 2 for p in platforms))
+    lines = ["ms per evaluation".ljust(width) + "".join(f"{p:>{col}s}" for p in platforms)]
     for k in parts:
         lines.append(k.ljust(width) + "".join(
-            f"{rows[p][k]:12.2f}" if k in rows[p] else f"{'-':>12s}" for p in platforms))
+            f"{rows[p][k]:{col}.2f}" if k in rows[p] else f"{'-':>{col}s}" for p in platforms))
     return "\n".join(lines)
 
 

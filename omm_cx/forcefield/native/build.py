@@ -66,12 +66,18 @@ def cache_dir() -> Path:
 FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-std=c++17", "-shared", "-fPIC")
 
 
+def _flags() -> tuple[str, ...]:
+    """:data:`FLAGS` plus ``$OMM_CX_NATIVE_CXXFLAGS`` (e.g. ``-march=x86-64-v3`` for one
+    build that runs on every node of a mixed cluster)."""
+    return FLAGS + tuple(os.environ.get("OMM_CX_NATIVE_CXXFLAGS", "").split())
+
+
 def _build_key(compiler: str) -> str:
     import openmm
 
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
     h = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), " ".join(FLAGS).encode(), openmm.__version__.encode(), version.encode(),
+    for part in (SOURCE.read_bytes(), " ".join(_flags()).encode(), openmm.__version__.encode(), version.encode(),
                  _cpu_signature().encode()):
         h.update(part)
         h.update(b"\0")
@@ -90,7 +96,7 @@ def compile_library() -> Path:
                                      "machine, ~10 s) into %s", target.parent)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
-    cmd = [compiler, *FLAGS, f"-I{include}",
+    cmd = [compiler, *_flags(), f"-I{include}",
            str(SOURCE), f"-L{lib}", "-lOpenMM", f"-Wl,-rpath,{lib}", "-o", tmp]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

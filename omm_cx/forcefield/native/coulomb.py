@@ -2,17 +2,20 @@
 
 LAMMPS's ``buck/coul/long`` computes the Buckingham terms and the real-space Ewald sum in
 one pair loop. The same here: the native force takes ``k q_i q_j erfc(alpha r)/r`` for
-:data:`INNER_CUTOFF_NM` <= r < the Coulomb cutoff, and the PME ``NonbondedForce`` keeps
-its reciprocal part (with alpha and the grid made explicit, the values OpenMM's tolerance
-rule gave) and only the pairs closer than :data:`INNER_CUTOFF_NM` (an exact split: every
-pair is counted once). The energy of the real-space part then sits in the short-range
-force group, so per-group energy splits (``omm-cx energy``) use the other encodings.
+every pair within the Coulomb cutoff, and the PME ``NonbondedForce`` keeps its reciprocal
+part only (``setIncludeDirectSpace(False)``, with alpha and the grid made explicit: the
+values OpenMM's tolerance rule gave). With an OpenMM that lacks that switch the
+``NonbondedForce`` keeps the pairs closer than :data:`INNER_CUTOFF_NM` instead (an exact
+split either way: every pair is counted once). The energy of the real-space part then
+sits in the short-range force group, so per-group energy splits (``omm-cx energy``) use
+the other encodings.
 """
 
 from __future__ import annotations
 
-#: Pairs closer than this stay in OpenMM's NonbondedForce (nm). Small, so that its
-#: real-space loop is nearly empty, yet large enough for a sane neighbour-list grid.
+#: Without ``setIncludeDirectSpace``: pairs closer than this stay in OpenMM's
+#: NonbondedForce (nm). Small, so that its real-space loop is nearly empty, yet large
+#: enough for a sane neighbour-list grid.
 INNER_CUTOFF_NM = 0.3
 
 
@@ -39,8 +42,8 @@ def pme_parameters(nb, box_vectors) -> tuple[float, int, int, int]:
 
 
 def take_real_space(nb, box_vectors) -> dict:
-    """Make ``nb`` keep only the reciprocal part and the pairs within
-    :data:`INNER_CUTOFF_NM`; returns the native force's Coulomb settings (charges in e,
+    """Make ``nb`` keep only the reciprocal part (older OpenMM: and the pairs within
+    :data:`INNER_CUTOFF_NM`); returns the native force's Coulomb settings (charges in e,
     ``alpha_per_nm``, ``cutoff_nm``, ``inner_nm``). ValueError where ``nb`` is not a plain
     PME Coulomb force (exceptions or Lennard-Jones terms)."""
     import openmm as mm
@@ -59,6 +62,10 @@ def take_real_space(nb, box_vectors) -> dict:
     alpha, nx, ny, nz = pme_parameters(nb, box_vectors)
     cutoff = nb.getCutoffDistance().value_in_unit(u.nanometer)
     nb.setPMEParameters(alpha, nx, ny, nz)
-    nb.setCutoffDistance(INNER_CUTOFF_NM)
-    return {"charges": charges, "alpha_per_nm": alpha, "cutoff_nm": cutoff,
-            "inner_nm": INNER_CUTOFF_NM}
+    if hasattr(nb, "setIncludeDirectSpace"):
+        nb.setIncludeDirectSpace(False)
+        inner = 0.0
+    else:
+        nb.setCutoffDistance(INNER_CUTOFF_NM)
+        inner = INNER_CUTOFF_NM
+    return {"charges": charges, "alpha_per_nm": alpha, "cutoff_nm": cutoff, "inner_nm": inner}

@@ -9,7 +9,7 @@
 // Optionally (coulombCutoff > 0) it also computes the real-space part of Ewald/PME Coulomb,
 //     k q_i q_j erfc(alpha r) / r   for coulombInner <= r < coulombCutoff,
 // in the same pair loop, as LAMMPS's buck/coul/long does; the NonbondedForce beside it
-// then keeps the reciprocal part and the pairs closer than coulombInner.
+// then keeps the reciprocal part (and, with coulombInner > 0, the pairs closer than that).
 // Units: OpenMM's (nm, kJ/mol, e). Built and loaded by omm_cx/forcefield/native/build.py.
 
 #include "openmm/Force.h"
@@ -242,9 +242,10 @@ private:
                     if (COULOMB) {  // Ewald real space:
                         // d/dr [erfc(ar)/r] = -erfc(ar)/r^2 - 2a/sqrt(pi) exp(-a^2 r^2)/r
                         const double qq = (r2 < rcc2 && r2 >= rci2) ? qi * pqq[k] : 0.0;
+                        const double g = std::exp(-alpha * alpha * r2);
                         const double ec = qq * std::erfc(alpha * r) * invR;
                         e += ec;
-                        de -= (ec + qq * twoAlphaOverSqrtPi * std::exp(-alpha * alpha * r2)) * invR2;
+                        de -= (ec + qq * twoAlphaOverSqrtPi * g) * invR2;
                     }
                     energy += e;
                     gx[k] = de * dx; gy[k] = de * dy; gz[k] = de * dz;
