@@ -94,9 +94,9 @@ __all__ = [
 ]
 
 #: Keys that may change when a run is resumed (everything else must match).
-RESUMABLE_CHANGES = ("steps", "length_ns", "platform", "precision", "abort_temperature_K",
-                     "minimize", "minimize_tolerance_eV_per_A", "minimize_max_iterations",
-                     "description", "max_wall_time_s")
+RESUMABLE_CHANGES = ("steps", "length_ns", "platform", "precision", "short_range_kernel",
+                     "abort_temperature_K", "minimize", "minimize_tolerance_eV_per_A",
+                     "minimize_max_iterations", "description", "max_wall_time_s")
 
 
 @dataclass(frozen=True)

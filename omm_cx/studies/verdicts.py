@@ -156,7 +156,7 @@ def _value(claim: ClaimInput, m: float, s: float, note: str = "") -> tuple[str, 
     allowed = max(claim.tolerance or 0.0, claim.sigmas * math.hypot(s, ps))
     text = f"ours {m:.4g} ± {s:.2g} vs published {p:g} ± {ps:g}: difference {d:+.3g} (allowed {allowed:.3g}){note}"
     if p and s > 0.5 * abs(p) and abs(d) <= allowed:
-        return NOT_TESTABLE, text + f"; our uncertainty is more than half the published value: not resolved"
+        return NOT_TESTABLE, text + "; our uncertainty is more than half the published value: not resolved"
     return (REPRODUCED if abs(d) <= allowed else NOT_REPRODUCED), text
 
 
