@@ -93,7 +93,7 @@ def compile_library() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("omm_cx").info("compiling the native short-range kernel (once per "
-                                     "machine, ~10 s) into %s", target.parent)
+                                     "machine, a few seconds) into %s", target.parent)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
     cmd = [compiler, *_flags(), f"-I{include}",
