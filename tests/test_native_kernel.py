@@ -152,6 +152,16 @@ def test_a_failing_compiler_raises_native_unavailable(tmp_path, monkeypatch):
     assert not list(tmp_path.rglob("*.so"))  # no half-written library left behind
 
 
+def test_an_unwritable_cache_raises_native_unavailable(tmp_path, monkeypatch):
+    from omm_cx.forcefield.native import build
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("OMM_CX_CACHE", str(blocker / "cache"))  # a path under a file
+    with pytest.raises(NativeUnavailable, match="OMM_CX_CACHE"):
+        build.compile_library()
+
+
 def test_swap_gives_the_same_system_energy():
     from omm_cx.forcefield.native.swap import native_applies, use_native
 
@@ -193,3 +203,18 @@ def test_cpu_runs_use_the_native_kernel_and_custom_is_kept_on_request(tmp_path):
     assert code == 0
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["platform"]["properties"]["omm_cx.short_range_kernel"] == "custom"
+
+
+def test_native_asked_for_a_system_without_a_box_exits_2(tmp_path, capsys):
+    from omm_cx.cli.main import main
+
+    quick = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / "quick" / "structure.pdb"
+    lines = [ln for ln in quick.read_text(encoding="utf-8").splitlines() if not ln.startswith("CRYST1")]
+    (tmp_path / "vac.pdb").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"system: {{forcefield: pbcdse+psl-nonpreferential, structure: {tmp_path / 'vac.pdb'}}}\n"
+                   "short_range_kernel: native\nseed: 1\nensemble: nvt\ntemperature_K: 550\nsteps: 10\n"
+                   "minimize: false\nplatform: CPU\n", encoding="utf-8")
+    assert main(["run", str(cfg), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "short_range_kernel" in err and "custom" in err

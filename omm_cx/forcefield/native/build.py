@@ -91,10 +91,14 @@ def compile_library() -> Path:
     target = cache_dir() / "native" / _build_key(compiler) / LIBRARY_NAME
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("omm_cx").info("compiling the native short-range kernel (once per "
                                      "machine, a few seconds) into %s", target.parent)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    except OSError as exc:
+        raise NativeUnavailable(f"cannot write the build cache {target.parent} ({exc.strerror}); "
+                                f"set OMM_CX_CACHE to a writable folder") from None
     os.close(fd)
     cmd = [compiler, *_flags(), f"-I{include}",
            str(SOURCE), f"-L{lib}", "-lOpenMM", f"-Wl,-rpath,{lib}", "-o", tmp]
