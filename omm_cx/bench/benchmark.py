@@ -87,9 +87,11 @@ def platform_encoding(encoding: str, platform_name: str, ff, species, box_A) -> 
     from omm_cx.forcefield.native.swap import choose_kernel
     from omm_cx.forcefield.openmm_forces import create_system
 
+    from omm_cx.forcefield.native.coulomb import supported
+
     probe = create_system(ff, species, box_A, encoding="auto")
     if box_A is not None and choose_kernel("auto", platform_name, probe) == "native":
-        return "native-coulomb"
+        return "native-coulomb" if supported() else "native"
     return _encoding_of(probe)
 
 
@@ -102,8 +104,9 @@ def _encoding_of(system) -> str:
 
     for f in system.getForces():
         if f.getName() == "ShortRange" and not isinstance(f, mm.CustomNonbondedForce):
-            return "native-coulomb" if "coulombCutoff=\"0\"" not in mm.XmlSerializer.serialize(f) \
-                else "native"
+            from omm_cx.forcefield.native.coulomb import fused
+
+            return "native-coulomb" if fused(system) else "native"
         if isinstance(f, mm.NonbondedForce) and f.getNumGlobalParameters() and \
                 f.getGlobalParameterName(0) == LJ_SCALE:
             return "nonbonded"

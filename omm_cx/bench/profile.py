@@ -34,14 +34,6 @@ def _with_reciprocal_group(system):
     return copy
 
 
-def _fused(system) -> bool:
-    """True when the native force computes Coulomb's real space (``native-coulomb``)."""
-    import openmm as mm
-
-    return any(isinstance(f, mm.NonbondedForce) and hasattr(f, "getIncludeDirectSpace")
-               and not f.getIncludeDirectSpace() for f in system.getForces())
-
-
 def _ms_per_evaluation(ctx, groups: set[int], repeats: int) -> float:
     ctx.getState(getForces=True, groups=groups)  # warm-up
     t = time.perf_counter()
@@ -64,7 +56,9 @@ def profile_forces(system, positions_A, platform, props: dict, *, temperature_K:
     ctx, integ = md_context(profiled, positions_A, platform, props, temperature_K)
     ctx.setPositions(units.angstrom_to_nm(positions_A))
     names = dict(_NAMES)
-    if _fused(profiled):  # encoding "native-coulomb": the real space is in the native force
+    from omm_cx.forcefield.native.coulomb import fused
+
+    if fused(profiled):  # encoding "native-coulomb": the real space is in the native force
         names.update({COULOMB_GROUP: "Coulomb (PME bookkeeping, no real space)",
                       SHORT_RANGE_GROUP: "short range + Coulomb real space (native)"})
     out = {names.get(g, f"group {g}"): _ms_per_evaluation(ctx, {g}, repeats) for g in groups}

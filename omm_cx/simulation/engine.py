@@ -118,16 +118,12 @@ def apply_short_range_kernel(system, loaded, cfg: RunConfig, platform_name: str)
     "custom". ConfigError where "native" was asked for and cannot be had."""
     from omm_cx.errors import NativeUnavailable
     from omm_cx.forcefield import load_forcefield
-    from omm_cx.forcefield.native.swap import choose_kernel, native_applies, use_native
+    from omm_cx.forcefield.native.swap import choose_kernel, use_native
 
     kernel = choose_kernel(cfg.short_range_kernel, platform_name, system)
     if kernel != "native":
         return kernel
-    why = native_applies(system)
-    if why:
-        raise ConfigError(f"{cfg.origin}: key 'short_range_kernel': native is not possible "
-                          f"here ({why}); use auto or custom")
-    try:
+    try:  # use_native says why not (no box, no custom short range) or the build failure
         use_native(system, load_forcefield(loaded.record.forcefield), loaded.structure.species)
     except (NativeUnavailable, ValueError) as exc:
         raise ConfigError(f"{cfg.origin}: key 'short_range_kernel': {exc}; use auto or custom") from None

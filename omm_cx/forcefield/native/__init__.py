@@ -62,7 +62,7 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
     (nm, wall radius; 0 = no wall); missing keys are zero (``irho`` one).
     ``types``: type index per particle. ``threads``: 0 = the CPU platform's thread count.
     ``coulomb``: also Ewald's real space (:mod:`.coulomb`): ``charges`` (e, per particle),
-    ``alpha_per_nm``, ``cutoff_nm`` and ``inner_nm``.
+    ``alpha_per_nm`` and ``cutoff_nm``.
     """
     import openmm as mm
 
@@ -83,7 +83,6 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
         if len(coulomb["charges"]) != len(types):
             raise ValueError("coulomb: one charge per particle is needed")
         attrs.update({"coulombCutoff": repr(float(coulomb["cutoff_nm"])),
-                      "coulombInner": repr(float(coulomb["inner_nm"])),
                       "ewaldAlpha": repr(float(coulomb["alpha_per_nm"])),
                       "charges": _join(coulomb["charges"])})
     xml = "<Force " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>"

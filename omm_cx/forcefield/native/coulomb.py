@@ -4,19 +4,29 @@ LAMMPS's ``buck/coul/long`` computes the Buckingham terms and the real-space Ewa
 one pair loop. The same here: the native force takes ``k q_i q_j erfc(alpha r)/r`` for
 every pair within the Coulomb cutoff, and the PME ``NonbondedForce`` keeps its reciprocal
 part only (``setIncludeDirectSpace(False)``, with alpha and the grid made explicit: the
-values OpenMM's tolerance rule gave). With an OpenMM that lacks that switch the
-``NonbondedForce`` keeps the pairs closer than :data:`INNER_CUTOFF_NM` instead (an exact
-split either way: every pair is counted once). The energy of the real-space part then
-sits in the short-range force group, so per-group energy splits (``omm-cx energy``) use
-the other encodings.
+values OpenMM's tolerance rule gave): every pair is counted once. The energy of the real
+space then sits in the short-range force group, so per-group energy splits
+(``omm-cx energy``) use the other encodings. An OpenMM without that switch cannot split
+the force this way (:func:`supported`); the native kernel then leaves Coulomb alone.
 """
 
 from __future__ import annotations
 
-#: Without ``setIncludeDirectSpace``: pairs closer than this stay in OpenMM's
-#: NonbondedForce (nm). Small, so that its real-space loop is nearly empty, yet large
-#: enough for a sane neighbour-list grid.
-INNER_CUTOFF_NM = 0.3
+
+def supported() -> bool:
+    """True when this OpenMM's NonbondedForce can leave out its direct space."""
+    import openmm as mm
+
+    return hasattr(mm.NonbondedForce, "setIncludeDirectSpace")
+
+
+def fused(system) -> bool:
+    """True when ``system``'s native force computes Coulomb's real space
+    (``native-coulomb``): its PME NonbondedForce leaves out the direct space."""
+    import openmm as mm
+
+    return supported() and any(isinstance(f, mm.NonbondedForce) and not f.getIncludeDirectSpace()
+                               for f in system.getForces())
 
 
 def pme_parameters(nb, box_vectors) -> tuple[float, int, int, int]:
@@ -42,13 +52,15 @@ def pme_parameters(nb, box_vectors) -> tuple[float, int, int, int]:
 
 
 def take_real_space(nb, box_vectors) -> dict:
-    """Make ``nb`` keep only the reciprocal part (older OpenMM: and the pairs within
-    :data:`INNER_CUTOFF_NM`); returns the native force's Coulomb settings (charges in e,
-    ``alpha_per_nm``, ``cutoff_nm``, ``inner_nm``). ValueError where ``nb`` is not a plain
-    PME Coulomb force (exceptions or Lennard-Jones terms)."""
+    """Make ``nb`` keep only the reciprocal part; returns the native force's Coulomb
+    settings (charges in e, ``alpha_per_nm``, ``cutoff_nm``). ValueError where ``nb`` is
+    not a plain PME Coulomb force (exceptions or Lennard-Jones terms) or this OpenMM
+    cannot leave out the direct space."""
     import openmm as mm
     import openmm.unit as u
 
+    if not supported():
+        raise ValueError("this OpenMM's NonbondedForce has no setIncludeDirectSpace")
     if nb.getNonbondedMethod() != mm.NonbondedForce.PME:
         raise ValueError("the Coulomb force is not PME")
     if nb.getNumExceptions() or nb.getNumGlobalParameters() or nb.getNumParticleParameterOffsets():
@@ -62,10 +74,5 @@ def take_real_space(nb, box_vectors) -> dict:
     alpha, nx, ny, nz = pme_parameters(nb, box_vectors)
     cutoff = nb.getCutoffDistance().value_in_unit(u.nanometer)
     nb.setPMEParameters(alpha, nx, ny, nz)
-    if hasattr(nb, "setIncludeDirectSpace"):
-        nb.setIncludeDirectSpace(False)
-        inner = 0.0
-    else:
-        nb.setCutoffDistance(INNER_CUTOFF_NM)
-        inner = INNER_CUTOFF_NM
-    return {"charges": charges, "alpha_per_nm": alpha, "cutoff_nm": cutoff, "inner_nm": inner}
+    nb.setIncludeDirectSpace(False)
+    return {"charges": charges, "alpha_per_nm": alpha, "cutoff_nm": cutoff}

@@ -7,9 +7,9 @@
 // type pair has no term (cation-cation, PSL-PSL) never enter the list; OpenMM's own
 // ThreadPool (threads block between calls, they do not spin against PME's threads).
 // Optionally (coulombCutoff > 0) it also computes the real-space part of Ewald/PME Coulomb,
-//     k q_i q_j erfc(alpha r) / r   for coulombInner <= r < coulombCutoff,
+//     k q_i q_j erfc(alpha r) / r   for r < coulombCutoff,
 // in the same pair loop, as LAMMPS's buck/coul/long does; the NonbondedForce beside it
-// then keeps the reciprocal part (and, with coulombInner > 0, the pairs closer than that).
+// then keeps only the reciprocal part (setIncludeDirectSpace(false)).
 // Units: OpenMM's (nm, kJ/mol, e). Built and loaded by omm_cx/forcefield/native/build.py.
 
 #include "openmm/Force.h"
@@ -45,7 +45,6 @@ public:
     double skin = 0.1;     // nm
     int numThreads = 0;    // 0: the CPU platform's Threads, else the hardware's
     double coulombCutoff = 0;  // nm; 0: no Coulomb
-    double coulombInner = 0;   // nm
     double ewaldAlpha = 0;     // 1/nm
     std::vector<double> charges;                  // per particle (e), with Coulomb
     std::vector<int> types;                       // per particle
@@ -59,8 +58,17 @@ namespace {
 
 struct Box {
     Vec3 a, b, c;
-    double inv[3];
+    double inv[3];  // 1 / a_x, 1 / b_y, 1 / c_z
     bool operator!=(const Box& o) const { return a != o.a || b != o.b || c != o.c; }
+    // Minimum image of a displacement in OpenMM's reduced (lower-triangular) box, exact
+    // for partners closer than half the smallest perpendicular width.
+    inline void minimumImage(double& dx, double& dy, double& dz) const {
+        double s = std::floor(dz * inv[2] + 0.5);
+        dx -= s * c[0]; dy -= s * c[1]; dz -= s * c[2];
+        s = std::floor(dy * inv[1] + 0.5);
+        dx -= s * b[0]; dy -= s * b[1];
+        dx -= a[0] * std::floor(dx * inv[0] + 0.5);
+    }
 };
 
 std::string joinInts(const std::vector<int>& v) {
@@ -184,12 +192,9 @@ private:
         double energy = 0;
         const double rc2 = owner.cutoff * owner.cutoff;
         const double rcc2 = coulomb ? owner.coulombCutoff * owner.coulombCutoff : 0.0;
-        const double rci2 = owner.coulombInner * owner.coulombInner;
         const double alpha = owner.ewaldAlpha;
         const double twoAlphaOverSqrtPi = 2.0 * alpha / std::sqrt(M_PI);
         const double* Q = pq.data();
-        const double ax = box.a[0], bx = box.b[0], by = box.b[1], cx = box.c[0], cy = box.c[1], cz = box.c[2];
-        const double ia = box.inv[0], ib = box.inv[1], ic = box.inv[2];
         const double *X = px.data(), *Y = py.data(), *Z = pz.data();
         const int* T = ptype.data();
         const double *A = tA.data(), *Irho = tIrho.data(), *B = tB.data(), *C = tC.data();
@@ -217,11 +222,7 @@ private:
                 #pragma omp simd reduction(+:energy, fxi, fyi, fzi)
                 for (int k = 0; k < m; k++) {  // the arithmetic, vector exp/erfc
                     double dx = xi - gx[k], dy = yi - gy[k], dz = zi - gz[k];
-                    double s = std::floor(dz * ic + 0.5);
-                    dx -= s * cx; dy -= s * cy; dz -= s * cz;
-                    s = std::floor(dy * ib + 0.5);
-                    dx -= s * bx; dy -= s * by;
-                    dx -= ax * std::floor(dx * ia + 0.5);
+                    box.minimumImage(dx, dy, dz);
                     const double a = pa[k], irho = pirho[k], b = pb[k], c = pc[k];
                     const double r2 = dx * dx + dy * dy + dz * dz;
                     const double invR2 = 1.0 / r2;
@@ -241,7 +242,7 @@ private:
                     de *= inside;
                     if (COULOMB) {  // Ewald real space:
                         // d/dr [erfc(ar)/r] = -erfc(ar)/r^2 - 2a/sqrt(pi) exp(-a^2 r^2)/r
-                        const double qq = (r2 < rcc2 && r2 >= rci2) ? qi * pqq[k] : 0.0;
+                        const double qq = r2 < rcc2 ? qi * pqq[k] : 0.0;
                         const double g = std::exp(-alpha * alpha * r2);
                         const double ec = qq * std::erfc(alpha * r) * invR;
                         e += ec;
@@ -315,8 +316,6 @@ private:
             for (int o = -2; o <= 2; o++) if (o + 2 < nc[d] || nc[d] >= 5) offsets[d].push_back(o);
         const int threads = pool->getNumThreads();
         std::vector<std::vector<int>> lists(threads), counts(threads);
-        const double ax = box.a[0], bx = box.b[0], by = box.b[1], cx = box.c[0], cy = box.c[1], cz = box.c[2];
-        const double ia = box.inv[0], ib = box.inv[1], ic = box.inv[2];
         pool->execute([&](ThreadPool&, int t) {
             std::vector<int>& list = lists[t];
             std::vector<int>& count = counts[t];
@@ -351,11 +350,7 @@ private:
                     #pragma omp simd
                     for (int k = k0; k < m; k++) {
                         double dx = xi - QX[k], dy = yi - QY[k], dz = zi - QZ[k];
-                        double s = std::floor(dz * ic + 0.5);
-                        dx -= s * cx; dy -= s * cy; dz -= s * cz;
-                        s = std::floor(dy * ib + 0.5);
-                        dx -= s * bx; dy -= s * by;
-                        dx -= ax * std::floor(dx * ia + 0.5);
+                        box.minimumImage(dx, dy, dz);
                         D2[k] = dx * dx + dy * dy + dz * dz;
                     }
                     size_t before = list.size();
@@ -416,7 +411,6 @@ public:
         node.setDoubleProperty("skin", f.skin);
         node.setIntProperty("numThreads", f.numThreads);
         node.setDoubleProperty("coulombCutoff", f.coulombCutoff);
-        node.setDoubleProperty("coulombInner", f.coulombInner);
         node.setDoubleProperty("ewaldAlpha", f.ewaldAlpha);
         node.setStringProperty("charges", joinDoubles(f.charges));
         node.setStringProperty("types", joinInts(f.types));
@@ -439,7 +433,6 @@ public:
             f->skin = node.getDoubleProperty("skin");
             f->numThreads = node.getIntProperty("numThreads", 0);
             f->coulombCutoff = node.getDoubleProperty("coulombCutoff", 0.0);
-            f->coulombInner = node.getDoubleProperty("coulombInner", 0.0);
             f->ewaldAlpha = node.getDoubleProperty("ewaldAlpha", 0.0);
             f->charges = split<double>(node.getStringProperty("charges", ""));
             f->types = split<int>(node.getStringProperty("types"));

@@ -68,8 +68,8 @@ def add_native(system, ff, species: Sequence[str], *, guard: bool, coulomb: bool
 def use_native(system, ff, species: Sequence[str], *, coulomb: bool = True) -> None:
     """Replace ``system``'s short-range ``CustomNonbondedForce`` (and the guard's) by the
     native force with the same energy, built from ``ff`` for ``species``; with
-    ``coulomb`` the native force also computes Coulomb's real space (the total energy is
-    the same; the split between force groups is not). ValueError with the reason where
+    ``coulomb`` (where this OpenMM allows it) the native force also computes Coulomb's
+    real space (the total energy is the same; the split between force groups is not). ValueError with the reason where
     :func:`native_applies` says no; :class:`NativeUnavailable` where the kernel cannot be
     built."""
     import openmm.unit as u
@@ -86,9 +86,11 @@ def use_native(system, ff, species: Sequence[str], *, coulomb: bool = True) -> N
     if abs(cutoff_nm - units.angstrom_to_nm(ff.cutoff_A)) > 1e-9:
         raise ValueError(f"cannot use the native short-range kernel: the system's cutoff "
                          f"{cutoff_nm} nm is not the force field's {ff.cutoff_A} Å")
+    from omm_cx.forcefield.native.coulomb import supported
+
     for i in sorted(forces, reverse=True):
         system.removeForce(i)
-    add_native(system, ff, species, guard=guard, coulomb=coulomb)
+    add_native(system, ff, species, guard=guard, coulomb=coulomb and supported())
 
 
 def choose_kernel(setting: str, platform_name: str, system) -> str:
