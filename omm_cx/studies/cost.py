@@ -2,9 +2,12 @@
 
 CPU model (2 cores, OpenMM CPU platform, mixed precision, PME): the time per MD step
 grows linearly with the atom count, ``ms_per_step = 11.6 + 1.9e-3 N``, a line through
-the scaling points of ``benchmarks/latest.json`` (10,392 atoms 31.4 ms, 37,218 atoms
-82.6 ms; pbse-nc-cd-psl at 550 K, 2 fs) that also matches a measured 11.8 ms/step for
-the 764-atom small system of 004-forward-psl. The constant part is PME and the
+scaling points of ``omm-cx bench --scaling`` (10,392 atoms 31.4 ms, 37,218 atoms
+82.6 ms; pbse-nc-cd-psl at 550 K, 2 fs; the last such points are kept in
+``benchmarks/scaling_custom_force.json``) that also matches a measured 11.8 ms/step for
+the 764-atom small system of 004-forward-psl. Those points predate the native
+short-range kernel, which CPU runs now use: on the 10,392-atom system it runs 18.7
+against 49.5 ms/step (``benchmarks/latest.json``), so the CPU estimates are high. The constant part is PME and the
 reporters; below a few hundred atoms it overestimates (a 156-atom liquid ran 500 steps
 in ~1 s).
 
@@ -21,8 +24,9 @@ from typing import Sequence
 
 CPU_MS_PER_STEP_BASE = 11.6
 CPU_MS_PER_STEP_PER_ATOM = 1.9e-3
-CPU_MODEL = ("CPU (2 cores): ms/step = 11.6 + 1.9e-3 x atoms, fitted to benchmarks/"
-             "latest.json scaling, checked at 764 atoms")
+CPU_MODEL = ("CPU (2 cores): ms/step = 11.6 + 1.9e-3 x atoms, fitted to omm-cx bench "
+             "--scaling before the native kernel (benchmarks/scaling_custom_force.json), "
+             "checked at 764 atoms; high for native-kernel runs")
 #: A call (lattice statics, diffraction) is not MD; a stated flat estimate per run.
 CALL_WALL_S = 60.0
 
