@@ -24,7 +24,7 @@ def test_every_issue_study_is_shipped():
 @pytest.mark.parametrize("name", sorted(ISSUE_STUDIES))
 def test_study_validates_and_plans_every_preset(name):
     spec = load_study(name)
-    assert spec.paper.reference and spec.paper.reproduces and spec.paper.source
+    assert spec.paper.reference and spec.paper.reproduces and spec.paper.refs
     assert spec.claims, "a study without published statements reproduces nothing"
     for scale in SCALES:
         plans = plan_runs(spec, scale)
@@ -74,7 +74,7 @@ def test_atom_estimate_against_a_built_system():
 
 BASE = """name: bad
 title: t
-paper: {reference: r, reproduces: f, source: s}
+paper: {reference: r, reproduces: f, refs: [fan2016]}
 systems: {a: {recipe: demo-pbse-cd-psl}}
 run: {temperature_K: 500.0}
 presets:
@@ -84,7 +84,52 @@ presets:
 """
 
 
+@pytest.mark.parametrize("name", sorted(ISSUE_STUDIES))
+def test_every_preset_that_judges_a_claim_has_three_seeds_per_group(name, capsys):
+    """A claim that needs a spread is judged only where each group has >= 3 seeds (a t
+    interval); deterministic studies need none. The dry run says so for every preset."""
+    from collections import Counter
+
+    from omm_cx.studies.aggregate import group_labels
+
+    spec = load_study(name)
+    for scale in SCALES:
+        judged = [c for c in spec.claims
+                  if SCALES.index(c.testable_from) <= SCALES.index(scale)]
+        per = Counter(tuple(sorted(group_labels(spec, p).items(), key=str))
+                      for p in plan_runs(spec, scale))
+        if judged and not spec.deterministic:
+            assert min(per.values()) >= 3, (scale, [c.id for c in judged], per)
+        assert main(["study", "run", name, "--scale", scale, "--dry-run"]) == 0
+        out = capsys.readouterr().out
+        assert "seeds per group:" in out and "will be 'not resolved'" not in out
+
+
+def test_study_files_cite_by_reference_key_not_by_path():
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parents[1] / "studies").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        assert "shared/" not in text and "DOMAIN.md" not in text, path.name
+
+
+CLAIM = """claims:
+  - {id: c, statement: s, source: S, quantity: q, test: above, threshold: 0, reproduced_if: r,
+     groups: [T=1]}
+quantities: {q: {from: "summary:exchange.rho_last"}}
+matrix: {T: {values: [1, 2], sets: [config.temperature_K]}}
+"""
+
+
 @pytest.mark.parametrize("edit, words", [
+    (lambda s: s + CLAIM.replace("groups: [T=1]", "groups: [T=3]"),
+     ["claims[0].groups", "'3' is not a value of T"]),
+    (lambda s: s + CLAIM.replace("groups: [T=1]", "groups: [T=1], testable_from: paper"),
+     ["claims[0].needs", "which condition"]),
+    (lambda s: s + CLAIM.replace("test: above, threshold: 0", "test: monotonic"),
+     ["claims[0].quantity", "series quantity"]),
+    (lambda s: s + CLAIM.replace("reproduced_if: r", "reproduced_if: r, sigmas: 2"),
+     ["unknown key", "sigmas"]),
     (lambda s: s.replace("title: t", "titel: t"), ["unknown key 'titel'", "did you mean 'title'"]),
     (lambda s: s.replace("  paper: {why: w, length_ps: 1.0}\n", ""), ["presets", "paper missing"]),
     (lambda s: s.replace("length_ps: 1.0}\n  small", "length_ps: -1.0}\n  small"),
@@ -126,7 +171,7 @@ def test_study_list_shows_every_study_with_presets_and_costs(capsys):
     for name in ISSUE_STUDIES:
         assert f"{name}: " in out
     assert out.count("  tiny ") >= len(ISSUE_STUDIES)
-    assert "Supplementary Fig. 2" in out and "GPU-h" in out
+    assert "Supplementary Figure 2" in out and "GPU-h" in out
 
 
 def test_dry_run_of_004_jumps_paper(capsys):

@@ -15,9 +15,8 @@ Criterion (default, ``method="coordination"``):
    see :func:`omm_cx.periodic.cluster_centre`); the **NC radius** reported is
    the radius of the uniform sphere with the framework's rms radius, sqrt(5/3) r_rms.
 
-Why this matches 004's counting: 004 reports rho_Cd of about 0.2 before any exchange
-has taken place (and rho_Pb of about 0.1 for the reverse study without exchange,
-Supplementary Fig. 3a). Those in-going cations are adsorbed on the NC surface, bonded to
+Why this matches 004's counting: 004 reports rho_Pb of about 0.1 for the reverse
+study without exchange (Supplementary Fig. 3a: "CE did not take place"). Those in-going cations are adsorbed on the NC surface, bonded to
 surface anions; one bond to the framework is what a surface-adsorbed cation has, so
 ``min_anions = 1`` counts them as in the NC, as the paper does. A cation in the solution
 is at least one PSL diameter away from the framework and is not counted.

@@ -52,6 +52,24 @@ def plot_exchange(table: Mapping[str, np.ndarray], ax=None, label: str | None = 
     return ax
 
 
+def plot_exchange_interior(table: Mapping[str, np.ndarray], ax=None, species: str = "in-going"):
+    """Exchange against adsorption: rho (every cation bonded to the NC, surface-adsorbed
+    in-going cations included) and rho_interior (cations on interior sites only, below the
+    outermost anion layer; :mod:`omm_cx.analysis.interior`) against time, same axes."""
+    ax = _ax(ax)
+    t, xl = _time_axis(table["time_ps"])
+    ax.plot(t, table["rho"], "o-", ms=2, lw=1,
+            label=f"ρ: {species} / all cations in the NC (adsorbed included)")
+    if "rho_interior" in table:
+        ax.plot(t, table["rho_interior"], "s-", ms=2, lw=1,
+                label=f"ρ_interior: {species} / cations on interior sites")
+    ax.set_xlabel(xl)
+    ax.set_ylabel("exchange ratio ρ")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    return ax
+
+
 def plot_facets(table: Mapping[str, np.ndarray], ax=None):
     """Exchange ratio of the NC's outer layer per facet family ({100}, {110}, {111})
     against time (001's facet-dependent exchange)."""

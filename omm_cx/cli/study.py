@@ -4,7 +4,8 @@
     omm-cx study run 004-liquid-gr -o out/liquid --scale small [--executor local] [--workers 2]
     omm-cx study run 004-jumps --scale paper --dry-run
     omm-cx study status out/liquid
-    omm-cx study report out/liquid
+    omm-cx study report out/liquid [--accept-changed-spec]
+    omm-cx study index docs/studies
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     st.add_argument("dir")
     rep = sub.add_parser("report", help="write report.md, report.json and figures")
     rep.add_argument("dir")
+    rep.add_argument("--accept-changed-spec", action="store_true",
+                     help="judge the runs by the study file as it is now although it changed "
+                     "since the run (the report says so at its top)")
+    idx = sub.add_parser("index", help="write DIR/README.md: every claim of every study with "
+                         "the verdict of its report in DIR")
+    idx.add_argument("dir")
 
 
 def _list(args) -> int:
@@ -88,12 +95,34 @@ def _dry_run(args) -> int:
         what = (f"{p.length_ps / 1000:.4g} ns, ~{p.n_atoms} atoms, ~{cpu_seconds(p.n_atoms, p.length_ps, ts) / 3600:.3g} CPU-h"
                 if p.kind == "md" else f"call {p.call}")
         print(f"  {p.key:40s} {what}")
+    print(_seeds_line(spec, plans, args.scale))
     c = estimate(plans)
     print(f"total simulated: {c.simulated_ns:.4g} ns")
     print(f"estimated CPU time (2 cores): {c.cpu_hours:.4g} h ({c.cpu_model})")
     gpu = f"{c.gpu_hours:.4g} GPU-hours" if c.gpu_hours is not None else "unmeasured"
     print(f"estimated GPU time: {gpu} ({c.gpu_model})")
     return 0
+
+
+def _seeds_line(spec, plans, scale: str) -> str:
+    """Seeds per group (a matrix point without its seed), and whether the claims judged
+    at this scale have the >= 3 a t interval needs."""
+    from collections import Counter
+
+    from omm_cx.studies.aggregate import group_labels
+    from omm_cx.studies.spec import SCALES
+
+    per = Counter(tuple(sorted((k, str(v)) for k, v in group_labels(spec, p).items()))
+                  for p in plans)
+    judged = [c.id for c in spec.claims if SCALES.index(c.testable_from) <= SCALES.index(scale)]
+    lo, hi = (min(per.values()), max(per.values())) if per else (0, 0)
+    text = f"seeds per group: {lo}" + (f"-{hi}" if hi != lo else "") + f" ({len(per)} groups)"
+    if spec.deterministic:
+        return text + "; deterministic study: one run is exact"
+    if judged and lo < 3:
+        return text + f"; claims judged at {scale} ({', '.join(judged)}) need >= 3: they will be 'not resolved'"
+    return text + (f"; claims judged at {scale}: {', '.join(judged)}" if judged else
+                   f"; no claim is judged at {scale}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,9 +159,14 @@ def run(args: argparse.Namespace) -> int:
 
         print(study_status(args.dir).table())
         return 0
+    if args.action == "index":
+        from omm_cx.studies.index import write_index
+
+        print(f"index: {write_index(args.dir)}")
+        return 0
     from omm_cx.studies.report import write_report
 
-    report = write_report(args.dir)
+    report = write_report(args.dir, accept_changed_spec=args.accept_changed_spec)
     print(_verdict_line(report, args.dir))
     return 0
 
@@ -140,6 +174,5 @@ def run(args: argparse.Namespace) -> int:
 def _verdict_line(report: dict, out) -> str:
     v = report["verdicts"]
     lines = [f"{c['id']}: {c['verdict']}" for c in report["claims"]]
-    return "\n".join(lines + [f"report: {out}/report.md ({v['reproduced']} reproduced, "
-                              f"{v['not reproduced']} not reproduced, "
-                              f"{v['not testable at this scale']} not testable at this scale)"])
+    counts = ", ".join(f"{n} {k}" for k, n in v.items())
+    return "\n".join(lines + [f"report: {out}/report.md ({counts})"])

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from omm_cx.errors import OmmCxError
 from omm_cx.io.tables import read_csv, read_json
 from omm_cx.studies.plan import RunPlan
 from omm_cx.studies.spec import QuantityInput, StudySpec
@@ -45,12 +46,14 @@ class RunRecord:
 @dataclass
 class Group:
     """The runs of one matrix point (all seeds): ``labels`` (axis -> value), the run
-    ``keys`` with data, ``values`` (floats, or (x, y) arrays for series), ``mean``,
+    ``keys`` with data, ``values`` (floats, or (x, y) arrays for series), ``errors``
+    (each run's own error of its value where the quantity names one, else NaN), ``mean``,
     ``sem`` (floats or arrays), ``x`` (series), ``missing`` (keys without data)."""
 
     labels: dict
     keys: list = field(default_factory=list)
     values: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
     missing: list = field(default_factory=list)
     mean: Any = float("nan")
     sem: Any = float("nan")
@@ -71,6 +74,8 @@ class Group:
         d = {"labels": self.labels, "n": self.n, "keys": self.keys, "missing": self.missing}
         if self.x is None:
             d.update(mean=self.mean, sem=self.sem, values=self.values)
+            if any(math.isfinite(e) for e in self.errors):
+                d["errors"] = self.errors
         else:
             d.update(x=np.asarray(self.x).tolist(), mean=np.asarray(self.mean).tolist(),
                      sem=np.asarray(self.sem).tolist())
@@ -119,10 +124,11 @@ def _dig(data: Any, path: str) -> Any:
     return data
 
 
-def read_quantity(run: RunRecord, q: QuantityInput) -> Any:
-    """The quantity of one run: a float, an (x, y) pair of arrays, or None when the run
-    has no such output (not finished, analysis skipped, key absent)."""
-    kind, _, rest = q.from_.partition(":")
+def read_quantity(run: RunRecord, q: QuantityInput | str) -> Any:
+    """The quantity of one run (``q``: a quantity or its ``from`` text): a float, an
+    (x, y) pair of arrays, or None when the run has no such output (not finished,
+    analysis skipped, key absent)."""
+    kind, _, rest = (q if isinstance(q, str) else q.from_).partition(":")
     try:
         rest = rest.format(**run.plan.params)
     except (KeyError, IndexError, ValueError):
@@ -133,6 +139,10 @@ def read_quantity(run: RunRecord, q: QuantityInput) -> Any:
             return float(_dig(read_json(a / "summary.json")["analyses"], rest))
         if kind == "result":
             return float(_dig(read_json(run.path / "result.json"), rest))
+        if kind == "result_series":
+            xkey, _, ykey = rest.partition(":")
+            res = read_json(run.path / "result.json")
+            return np.asarray(_dig(res, xkey), float), np.asarray(_dig(res, ykey), float)
         if kind == "json":
             name, _, path = rest.partition(":")
             return float(_dig(read_json(a / name), path))
@@ -147,7 +157,7 @@ def read_quantity(run: RunRecord, q: QuantityInput) -> Any:
                 b, _, c = rest.partition("-")
                 col = f"g_{c}-{b}"
             return np.asarray(t["r_A"], float), np.asarray(t[col], float)
-    except (OSError, KeyError, ValueError, TypeError, IndexError, Exception):  # noqa: BLE001
+    except (OmmCxError, OSError, KeyError, ValueError, TypeError, IndexError):
         return None
     return None
 
@@ -174,6 +184,8 @@ def aggregate(spec: StudySpec, runs: list[RunRecord]) -> dict[str, list[Group]]:
             else:
                 g.keys.append(run.key)
                 g.values.append(value)
+                err = read_quantity(run, q.error) if q.error else None
+                g.errors.append(float(err) if isinstance(err, float) else float("nan"))
         for g in groups.values():
             _finish(g)
         out[name] = list(groups.values())

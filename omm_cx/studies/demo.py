@@ -48,8 +48,14 @@ def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
                    normal="[001]", dpi=200)
     log(f"demo: done in {time.monotonic() - t0:.0f} s")
     if exch:
-        log(f"demo: exchange ratio rho_Cd {exch.get('rho_first', float('nan')):.3f} -> "
-            f"{exch.get('rho_last', float('nan')):.3f} (in-going Cd / all cations in the NC)")
+        log(f"demo: rho_Cd {exch.get('rho_first', float('nan')):.3f} -> "
+            f"{exch.get('rho_last', float('nan')):.3f} (in-going Cd / all cations in the NC, "
+            f"surface-adsorbed Cd included)")
+        log(f"demo: rho_interior {exch.get('rho_interior_first', float('nan')):.3f} -> "
+            f"{exch.get('rho_interior_last', float('nan')):.3f} (in-going Cd / cations on "
+            f"interior sites below the outermost Se layer: exchange, not adsorption; "
+            f"{exch.get('n_in_going_interior_last', 0)} Cd inside, "
+            f"{exch.get('n_original_in_solution_last', 0)} Pb in solution)")
     log(f"demo: exchange-ratio plot {analysis / 'exchange.png'}")
     log(f"demo: cross-section before/after {analysis / 'cross_section.png'} (6 Å slab normal "
         f"to [001] through the NC centre; Pb blue, Cd red, Se grey, PSL yellow)")

@@ -49,20 +49,23 @@ def plot_scalars(groups: list[Group], ax=None, ylabel: str = ""):
 
 
 def plot_arrhenius(entry: dict, ax=None):
-    """ln D against 1000/T (ours) with our fit and the published slope through our
-    points' centre; ``entry`` is an arrhenius verdict entry of report.json."""
+    """ln D against 1000/T of every run with our weighted fit and the published slope
+    through our points' centre; ``entry`` is an arrhenius verdict entry of report.json."""
     if ax is None:
         _, (ax,) = new_figure(figsize=(5.0, 3.6))
-    for o in entry["ours"]:
-        if "temperatures_K" not in o:
-            continue
-        T, D = np.asarray(o["temperatures_K"]), np.asarray(o["D"])
-        x = 1000.0 / T
-        ax.plot(x, np.log(D), "o", label="ours")
-        xc, yc = x.mean(), np.log(D).mean()
+    fit = next((o for o in entry["ours"] if o.get("group") == "Arrhenius fit"), None)
+    runs = next((o for o in entry["ours"] if "temperatures_K" in o), None)
+    if runs and runs["D"]:
+        T, D = np.asarray(runs["temperatures_K"], float), np.asarray(runs["D"], float)
+        x, y = 1000.0 / T, np.log(D)
+        err = np.asarray(runs.get("D_err") or [np.nan] * len(D), float) / D
+        ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o", capsize=2, label="ours (each run)")
+        xc, yc = x.mean(), y.mean()
         xx = np.linspace(x.min(), x.max(), 10)
-        ax.plot(xx, yc - o["mean"] / (K_B_EV * 1000) * (xx - xc), "-",
-                label=f"fit Ea = {o['mean']:.3g} ± {o['sem']:.2g} eV")
+        if fit is not None:
+            lo, hi = fit["ci95"]
+            ax.plot(xx, yc - fit["mean"] / (K_B_EV * 1000) * (xx - xc), "-",
+                    label=f"fit Ea = {fit['mean']:.3g} eV, 95 % [{lo:.3g}, {hi:.3g}]")
         if entry.get("published") is not None:
             ax.plot(xx, yc - entry["published"] / (K_B_EV * 1000) * (xx - xc), "--",
                     label=f"published {entry['published']:g} eV (slope)")
@@ -91,7 +94,7 @@ def write_figures(out: Path, spec: StudySpec, agg: dict[str, list[Group]],
         ax.set_title(f"{spec.name}: {q.description or name}", fontsize=8)
         files.append(save_figure(fig, out / f"fig_{name}.png", dpi=100))
     for entry in claims:
-        if entry["test"] == "arrhenius" and any("temperatures_K" in o for o in entry["ours"]):
+        if entry["test"] == "arrhenius" and any(o.get("D") for o in entry["ours"]):
             fig, (ax,) = new_figure(figsize=(5.0, 3.6))
             plot_arrhenius(entry, ax=ax)
             files.append(save_figure(fig, out / f"fig_arrhenius_{entry['id']}.png", dpi=100))

@@ -33,8 +33,11 @@ from omm_cx.io.yaml_input import load_yaml
 SCALES = ("tiny", "small", "paper")
 #: The first part of an override path and what it changes.
 OVERRIDE_TARGETS = ("recipe", "config", "analysis", "params")
-QUANTITY_KINDS = ("summary", "result", "json", "series", "rdf")
-VERDICT_TESTS = ("value", "order", "equal", "below", "above", "curves_equal", "arrhenius")
+QUANTITY_KINDS = ("summary", "result", "json", "series", "rdf", "result_series")
+VERDICT_TESTS = ("value", "order", "equal", "below", "above", "curves_equal", "arrhenius",
+                 "monotonic", "linear", "ratio")
+#: Reference keys of the papers (docs/references.md).
+REFERENCE_KEYS = ("yalcin2014", "pbse-cdse-tomography", "nelson", "casu2023", "fan2016")
 
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")]
 
@@ -44,7 +47,8 @@ class PaperInput(InputModel):
 
     reference: str = Field(min_length=1, description="authors, journal, year")
     reproduces: str = Field(min_length=1, description="figure or table, e.g. 'Supplementary Fig. 2'")
-    source: str = Field(min_length=1, description="the paper's text, e.g. shared/papers/004_....txt")
+    refs: list[Literal[REFERENCE_KEYS]] = Field(  # type: ignore[valid-type]
+        min_length=1, description="reference keys of docs/references.md, e.g. [fan2016]")
 
 
 class SystemInput(InputModel):
@@ -112,9 +116,12 @@ class QuantityInput(InputModel):
     ``from``: ``summary:<analysis>.<key>...`` (analysis/summary.json), ``result:<key>...``
     (a call's result.json), ``json:<file.json>:<key>...`` (a JSON file of the analysis),
     ``series:<file.csv>:<x>:<y>`` (a time series), ``rdf:<pair>`` (a g(r) column of
-    rdf.csv). Text in braces is filled in with the run's params."""
+    rdf.csv), ``result_series:<x key>:<y key>`` (two lists of a call's result.json). Text
+    in braces is filled in with the run's params. ``error`` (same syntax, a number): the
+    run's own error of the value (e.g. the block-average error of D), which weights fits."""
 
     from_: str = Field(alias="from", min_length=1)
+    error: Optional[str] = None
     unit: str = ""
     description: Optional[str] = None
 
@@ -123,16 +130,27 @@ class QuantityInput(InputModel):
         kind = self.from_.split(":", 1)[0]
         if kind not in QUANTITY_KINDS or ":" not in self.from_:
             raise ValueError(f"{self.from_!r}: write summary:ANALYSIS.KEY, result:KEY, "
-                             f"json:FILE.json:KEY, series:FILE.csv:X:Y or rdf:PAIR")
+                             f"json:FILE.json:KEY, series:FILE.csv:X:Y, rdf:PAIR or "
+                             f"result_series:X:Y")
+        if self.error is not None and self.error.split(":", 1)[0] not in ("summary", "result", "json"):
+            raise ValueError(f"error {self.error!r}: write summary:..., result:... or json:... "
+                             f"(a number per run)")
         return self
 
 
 class ClaimInput(InputModel):
-    """``claims[]``: one published value or statement, its source and how ours is judged."""
+    """``claims[]``: one published value or statement, in the paper's words (``quote``,
+    with the figure/table ``source`` and the ``line`` of the paper's text), and how ours
+    is judged (:mod:`omm_cx.studies.verdicts`)."""
 
     id: Name
-    statement: str = Field(min_length=1)
-    source: str = Field(min_length=1)
+    statement: str = Field(min_length=1, description="the claim in our words")
+    ref: Optional[Literal[REFERENCE_KEYS]] = Field(  # type: ignore[valid-type]
+        None, description="reference key (default: the study's first paper.refs)")
+    source: str = Field(min_length=1, description="figure/table/section as the paper labels it")
+    line: Optional[Annotated[Whole, Field(ge=1)]] = Field(
+        None, description="line of the paper's text where the quote begins")
+    quote: Optional[str] = Field(None, min_length=1, description="the paper's own words")
     quantity: str
     other: Optional[str] = Field(None, description="curves_equal: the second quantity, "
                                  "compared within each group")
@@ -143,9 +161,11 @@ class ClaimInput(InputModel):
                               "in the published order (order: first largest)")
     x: Optional[str] = Field(None, description="arrhenius: the temperature axis (K)")
     threshold: Optional[float] = None
-    tolerance: Optional[float] = None
-    sigmas: Positive = 2.0
+    tolerance: Optional[Annotated[float, Field(ge=0)]] = Field(
+        None, description="from the paper's precision (its printed digits), never from ours")
+    direction: Literal["increasing", "decreasing"] = "increasing"
     testable_from: Literal[SCALES] = "small"  # type: ignore[valid-type]
+    needs: Optional[str] = Field(None, description="the condition smaller presets lack")
     reproduced_if: str = Field(min_length=1, description="what makes the verdict 'reproduced'")
 
 
@@ -169,6 +189,8 @@ class StudySpec(InputModel):
     paper: PaperInput
     description: Optional[str] = None
     kind: Literal["md", "call"] = "md"
+    deterministic: bool = Field(False, description="the result has no sampling noise "
+                                "(statics, a fixed model's pattern): one run is exact")
     systems: dict[str, SystemInput] = Field(default_factory=dict)
     call: Optional[str] = None
     call_params: dict[str, Any] = Field(default_factory=dict)
@@ -247,11 +269,40 @@ def _check(spec: StudySpec, where: str) -> None:
         if c.test == "arrhenius" and (c.x is None or c.x not in spec.matrix):
             raise key_error(where, f"claims[{i}].x", f"an arrhenius test needs x: the matrix "
                             f"axis of the temperature ({', '.join(spec.matrix) or 'none'})")
+        _check_claim(spec, c, where, f"claims[{i}]")
         for g in c.groups:
             axis, _, value = g.partition("=")
             if axis not in spec.matrix and axis != "system" or not value:
                 raise key_error(where, f"claims[{i}].groups", f"{g!r}: write AXIS=VALUE with "
                                 f"an axis of the matrix ({', '.join(spec.matrix)}) or system")
+            known = list(spec.systems) if axis == "system" else spec.matrix[axis].names()
+            if value not in map(str, known):
+                raise key_error(where, f"claims[{i}].groups", f"{g!r}: {value!r} is not a "
+                                f"value of {axis} ({', '.join(map(str, known))})")
+
+
+_SERIES_KINDS = ("series", "rdf", "result_series")
+
+
+def _check_claim(spec: StudySpec, c: ClaimInput, where: str, key: str) -> None:
+    """What each test kind needs of a claim."""
+    kind = spec.quantities[c.quantity].from_.split(":", 1)[0]
+    if c.test == "value" and c.published is None:
+        raise key_error(where, f"{key}.published", "a value test needs the published value")
+    if c.test in ("above", "below", "ratio") and c.threshold is None:
+        raise key_error(where, f"{key}.threshold", f"a {c.test} test needs a threshold")
+    if c.test in ("monotonic", "linear", "curves_equal") and kind not in _SERIES_KINDS:
+        raise key_error(where, f"{key}.quantity", f"a {c.test} test needs a series quantity "
+                        f"({', '.join(k + ':' for k in _SERIES_KINDS)}); {c.quantity!r} is {kind}:")
+    if c.test == "linear" and c.tolerance is None:
+        raise key_error(where, f"{key}.tolerance", "a linear test needs a tolerance (the "
+                        "paper's precision)")
+    if c.test == "ratio" and len(c.groups) != 2:
+        raise key_error(where, f"{key}.groups", "a ratio test needs two groups: numerator, "
+                        "denominator")
+    if c.testable_from == "paper" and not c.needs:
+        raise key_error(where, f"{key}.needs", "a claim testable only at the paper preset "
+                        "says which condition the smaller presets lack (needs: ...)")
 
 
 def _sets(spec: StudySpec, path: str) -> bool:

@@ -1,30 +1,21 @@
-"""The verdict of each published statement of a study: ``reproduced``, ``not
-reproduced`` or ``not testable at this scale`` (never a bare pass), with the numbers and
-the reason.
+"""The verdict of each published claim of a study, with the numbers and the reason:
 
-Tests (``claims[].test``; ``sigmas`` k, default 2; s = combined s.e.m.):
+- ``reproduced``: the published value lies inside our 95 % interval (value tests), or
+  the difference's interval lies wholly in the stated direction (order, above/below,
+  ratio, monotonic);
+- ``not reproduced``: the interval excludes the published value, or lies wholly on the
+  wrong side;
+- ``not resolved``: the interval is too wide to decide (or one run gave no spread); the
+  reason says how many seeds would resolve it at the measured spread;
+- ``not testable at this scale``: only for a claim whose conditions the preset does not
+  meet (``testable_from`` and ``needs`` say which).
 
-- ``value``: ours (mean ± sem) vs published (± published_sem): reproduced when
-  |ours - published| <= tolerance, or <= k sqrt(sem^2 + published_sem^2), unless our
-  s.e.m. exceeds half the published value (then not testable: agreement only because
-  nothing is resolved);
-- ``above`` / ``below`` threshold: reproduced when mean ∓ k sem is beyond the threshold,
-  not reproduced when mean ± k sem is on the wrong side, else not testable;
-- ``order``: the groups in the published order, largest first (or, with ``other``, the
-  quantity above ``other`` in every group): each neighbouring difference must exceed
-  k s (and ``tolerance``); a difference beyond k s the other way is 'not reproduced';
-  anything else 'not testable at this scale' (not resolved);
-- ``equal``: |difference| <= max(tolerance, k s);
-- ``curves_equal``: RMS difference of two mean curves (where either exceeds 0.05) <=
-  tolerance;
-- ``arrhenius``: ln D against 1/T over the ``x`` axis (weighted by the s.e.m. where
-  known) gives Ea ± err, then the ``value`` test.
-
-With one run per group the s.e.m. is unknown: ``order``, ``equal``, ``above`` and
-``below`` are then 'not testable at this scale' unless the claim gives a ``tolerance``
-(the resolution that counts, e.g. two g(r) bins), which the difference must exceed (or,
-for ``equal``, stay within); the reason says so. A statement is
-'not testable at this scale' below its ``testable_from`` preset or when runs are missing.
+Intervals are Student's t over seeds with n - 1 dof (Welch for differences; paired when
+both quantities come from the same runs); fits (Arrhenius) are weighted by each run's
+own error with the fit's covariance and n - 2 dof. A deterministic study (statics, a
+fixed model's pattern) is exact: its rules compare the numbers themselves within the
+claim's tolerance, which comes from the paper's printed precision. The test kinds are
+in :mod:`omm_cx.studies.claim_tests`.
 """
 
 from __future__ import annotations
@@ -35,27 +26,21 @@ from typing import Sequence
 import numpy as np
 
 from omm_cx.studies.aggregate import Group
+from omm_cx.studies.claim_tests import (NOT_REPRODUCED, NOT_RESOLVED, NOT_TESTABLE, REPRODUCED,
+                                        VERDICTS, Outcome, curves_test, difference,
+                                        direction_rule, equal_rule, linear_test, monotonic_test,
+                                        ours_entry, ratio_test, threshold_test, value_rule,
+                                        value_test, worst)
 from omm_cx.studies.spec import SCALES, ClaimInput, StudySpec
+from omm_cx.studies.stats import weighted_line_fit
 
-REPRODUCED = "reproduced"
-NOT_REPRODUCED = "not reproduced"
-NOT_TESTABLE = "not testable at this scale"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)
-_CURVE_FLOOR = 0.05
+__all__ = ["REPRODUCED", "NOT_REPRODUCED", "NOT_RESOLVED", "NOT_TESTABLE", "VERDICTS",
+           "judge", "judge_all", "arrhenius_outcome"]
 
-
-def _s(x: float) -> float:
-    return 0.0 if x is None or not math.isfinite(x) else float(x)
+K_B_EV = 8.617333262e-5  # eV/K
 
 
-def _fmt(m: float, s: float, unit: str = "") -> str:
-    u = f" {unit}" if unit else ""
-    if not math.isfinite(m):
-        return "n/a"
-    return f"{m:.4g} ± {s:.2g}{u}" if math.isfinite(s) else f"{m:.4g}{u} (one run)"
-
-
-def _partitions(groups: list[Group], selectors: Sequence[str]) -> list[list[Group]]:
+def _partitions(groups: list[Group], selectors: Sequence[str]) -> list[list[Group | None]]:
     """For each combination of the axes the selectors do not fix, the groups matching
     each selector in order (missing ones as None)."""
     if not selectors:
@@ -71,155 +56,151 @@ def _partitions(groups: list[Group], selectors: Sequence[str]) -> list[list[Grou
     return [p for p in parts.values() if any(x is not None for x in p)]
 
 
+def _entry(claim: ClaimInput, spec: StudySpec, scale: str) -> dict:
+    q = spec.quantities[claim.quantity]
+    return {"id": claim.id, "statement": claim.statement, "source": claim.source,
+            "ref": claim.ref or spec.paper.refs[0], "line": claim.line, "quote": claim.quote,
+            "test": claim.test, "quantity": claim.quantity, "unit": q.unit,
+            "published": claim.published, "published_sem": claim.published_sem,
+            "threshold": claim.threshold, "tolerance": claim.tolerance,
+            "reproduced_if": claim.reproduced_if, "testable_from": claim.testable_from,
+            "deterministic": spec.deterministic, "scale": scale, "ours": []}
+
+
 def judge(claim: ClaimInput, spec: StudySpec, scale: str, agg: dict[str, list[Group]]) -> dict:
     """The verdict entry of one claim (JSON-ready)."""
-    q = spec.quantities[claim.quantity]
-    entry = {"id": claim.id, "statement": claim.statement, "source": claim.source,
-             "test": claim.test, "quantity": claim.quantity, "unit": q.unit,
-             "published": claim.published, "published_sem": claim.published_sem,
-             "threshold": claim.threshold, "tolerance": claim.tolerance,
-             "reproduced_if": claim.reproduced_if, "testable_from": claim.testable_from,
-             "scale": scale, "ours": []}
-    if SCALES.index(scale) < SCALES.index(claim.testable_from):
-        entry.update(verdict=NOT_TESTABLE, reason=f"needs the {claim.testable_from} preset or "
-                     f"larger; this study ran at {scale}")
-        _fill_ours(entry, claim, agg)
-        return entry
+    entry = _entry(claim, spec, scale)
     groups = agg[claim.quantity]
-    others = agg[claim.other] if claim.other else None
-    if claim.test == "arrhenius":
-        outcomes = [_arrhenius(claim, [g for g in groups if all(g.matches(s) for s in claim.groups)])]
-    elif claim.other is not None:
-        outcomes = [_with_other(claim, g, _same(others, g)) for g in groups
-                    if all(g.matches(s) for s in claim.groups)]
-    else:
-        sel = claim.groups if claim.test in ("order", "equal", "curves_equal") else []
-        pool = groups if sel else [g for g in groups if all(g.matches(s) for s in claim.groups)]
-        outcomes = [_test(claim, part) for part in _partitions(pool, sel)]
+    selected = [g for g in groups if all(g.matches(s) for s in claim.groups)]
+    if SCALES.index(scale) < SCALES.index(claim.testable_from):
+        need = f": {claim.needs}" if claim.needs else ""
+        entry.update(verdict=NOT_TESTABLE, reason=f"needs the {claim.testable_from} preset"
+                     f"{need}; this study ran at {scale}",
+                     ours=[ours_entry(g) for g in selected if g.x is None and g.n])
+        return entry
+    outcomes = _outcomes(claim, spec, groups, selected, agg)
     if not outcomes:
-        outcomes = [(NOT_TESTABLE, "no run matches the claim's groups", [])]
-    verdicts = [o[0] for o in outcomes]
-    verdict = (NOT_REPRODUCED if NOT_REPRODUCED in verdicts else
-               NOT_TESTABLE if NOT_TESTABLE in verdicts else REPRODUCED)
-    entry["verdict"] = verdict
-    entry["reason"] = "; ".join(o[1] for o in outcomes)
-    entry["ours"] = [x for o in outcomes for x in o[2]]
+        outcomes = [Outcome(NOT_RESOLVED, "no run matches the claim's groups")]
+    entry["verdict"] = worst([o.verdict for o in outcomes])
+    entry["reason"] = "; ".join(o.reason for o in outcomes)
+    entry["ours"] = [x for o in outcomes for x in o.ours]
+    needed = [o.seeds_needed for o in outcomes if o.verdict == NOT_RESOLVED and o.seeds_needed]
+    if needed:
+        entry["seeds_to_resolve"] = max(needed)
     return entry
 
 
-def _same(groups: list[Group], g: Group) -> Group | None:
-    return next((o for o in groups if o.labels == g.labels), None)
+def _missing(part: list[Group | None], claim: ClaimInput) -> Outcome | None:
+    gone = [claim.groups[i] if i < len(claim.groups) else "all"
+            for i, g in enumerate(part) if g is None or g.n == 0]
+    return Outcome(NOT_RESOLVED, f"no finished run for {', '.join(gone)}") if gone else None
 
 
-def _fill_ours(entry: dict, claim: ClaimInput, agg: dict) -> None:
-    for g in agg[claim.quantity]:
-        if g.x is None and all(g.matches(s) for s in claim.groups if claim.test != "order"):
-            entry["ours"].append({"group": g.label_text(), "mean": g.mean, "sem": g.sem, "n": g.n})
+def _outcomes(claim: ClaimInput, spec: StudySpec, groups: list[Group],
+              selected: list[Group], agg: dict) -> list[Outcome]:
+    det, unit = spec.deterministic, spec.quantities[claim.quantity].unit
+    test = claim.test
+    if test == "arrhenius":
+        return [arrhenius_outcome(claim, selected, det)]
+    if claim.other is not None:
+        return [_with_other(claim, g, next((o for o in agg[claim.other] if o.labels == g.labels),
+                                           None), det) for g in selected]
+    if test in ("order", "equal", "curves_equal", "ratio"):
+        out = []
+        for part in _partitions(groups, claim.groups):
+            miss = _missing(part, claim)
+            out.append(miss or _pairwise(claim, part, det))
+        return out
+    out = []
+    for g in selected:
+        if g.n == 0:
+            out.append(Outcome(NOT_RESOLVED, f"{g.label_text()}: no finished run"))
+        elif test == "value":
+            out.append(value_test(claim, g, det, unit))
+        elif test in ("above", "below"):
+            out.append(threshold_test(claim, g, det))
+        elif test == "monotonic":
+            out.append(monotonic_test(claim, g, det))
+        elif test == "linear":
+            out.append(linear_test(claim, g, det))
+    return out
 
 
-def _ours(g: Group) -> dict:
-    return {"group": g.label_text(), "mean": g.mean, "sem": g.sem, "n": g.n}
-
-
-def _test(claim: ClaimInput, part: list) -> tuple[str, str, list]:
-    if any(g is None or g.n == 0 for g in part):
-        missing = [claim.groups[i] if claim.groups else "all"
-                   for i, g in enumerate(part) if g is None or g.n == 0]
-        return NOT_TESTABLE, f"no finished run for {', '.join(missing)}", []
-    ours = [_ours(g) for g in part if g.x is None]
-    k = claim.sigmas
+def _pairwise(claim: ClaimInput, part: list[Group], det: bool) -> Outcome:
     if claim.test == "curves_equal":
-        return (*_curves(claim, part[0], part[1]), [])
-    if claim.test in ("order", "equal"):
-        return (*_pairwise(claim, part), ours)
-    g = part[0]
-    m, s = g.mean, _s(g.sem)
-    one = "" if math.isfinite(g.sem) else " (one run: s.e.m. unknown, taken as 0)"
-    if claim.test == "value":
-        return (*_value(claim, m, s, one), ours)
-    t = claim.threshold
-    if one and not claim.tolerance:
-        return NOT_TESTABLE, (f"{g.label_text()}: {_fmt(m, g.sem)} vs {t:g} from one run: no "
-                              f"s.e.m. and no tolerance in the claim"), ours
-    lo, hi = (m - k * s, m + k * s) if not one else (m - claim.tolerance, m + claim.tolerance)
-    above = claim.test == "above"
-    if (lo > t) if above else (hi < t):
-        return REPRODUCED, f"{g.label_text()}: {_fmt(m, g.sem)} {'>' if above else '<'} {t:g}{one}", ours
-    if (hi < t) if above else (lo > t):
-        return NOT_REPRODUCED, f"{g.label_text()}: {_fmt(m, g.sem)} on the wrong side of {t:g}{one}", ours
-    return NOT_TESTABLE, f"{g.label_text()}: {_fmt(m, g.sem)} within {k:g} s.e.m. of {t:g}", ours
-
-
-def _value(claim: ClaimInput, m: float, s: float, note: str = "") -> tuple[str, str]:
-    p, ps = claim.published, _s(claim.published_sem)
-    d = m - p
-    allowed = max(claim.tolerance or 0.0, claim.sigmas * math.hypot(s, ps))
-    text = f"ours {m:.4g} ± {s:.2g} vs published {p:g} ± {ps:g}: difference {d:+.3g} (allowed {allowed:.3g}){note}"
-    if p and s > 0.5 * abs(p) and abs(d) <= allowed:
-        return NOT_TESTABLE, text + "; our uncertainty is more than half the published value: not resolved"
-    return (REPRODUCED if abs(d) <= allowed else NOT_REPRODUCED), text
-
-
-def _pairwise(claim: ClaimInput, part: list[Group]) -> tuple[str, str]:
-    k, tol = claim.sigmas, claim.tolerance or 0.0
-    states, texts = [], []
+        return curves_test(claim, part[0], part[1], det)
+    if claim.test == "ratio":
+        return ratio_test(claim, part[0], part[1], det)
+    tol = claim.tolerance or 0.0
+    steps = []
     for a, b in zip(part, part[1:]):
-        d, s = a.mean - b.mean, math.hypot(_s(a.sem), _s(b.sem))
-        one = "" if math.isfinite(a.sem) and math.isfinite(b.sem) else ", one run each: s.e.m. taken as 0"
-        texts.append(f"{a.label_text()} {a.mean:.4g} vs {b.label_text()} {b.mean:.4g}: "
-                     f"difference {d:+.3g} (combined s.e.m. {s:.2g}{one})")
-        if one and not tol:
-            states.append(NOT_TESTABLE)
-            texts[-1] += " - not testable: no s.e.m. from one run and no tolerance in the claim"
-        elif claim.test == "equal":
-            states.append(REPRODUCED if abs(d) <= max(tol, k * s) else NOT_REPRODUCED)
-        elif d > k * s and d > tol:
-            states.append(REPRODUCED)
-        elif d < -k * s and -d > tol:
-            states.append(NOT_REPRODUCED)
-        else:
-            states.append(NOT_TESTABLE)
-    verdict = (NOT_REPRODUCED if NOT_REPRODUCED in states else
-               NOT_TESTABLE if NOT_TESTABLE in states else REPRODUCED)
-    return verdict, "; ".join(texts)
+        label = f"{a.label_text()} minus {b.label_text()}"
+        iv = difference(a, b, det)
+        rule = equal_rule if claim.test == "equal" else direction_rule
+        steps.append(rule(label, iv, tol, det, min(a.n, b.n)))
+    out = Outcome(worst([s.verdict for s in steps]), "; ".join(s.reason for s in steps),
+                  [ours_entry(g) for g in part])
+    needed = [s.seeds_needed for s in steps if s.seeds_needed]
+    out.seeds_needed = max(needed) if needed else None
+    return out
 
 
-def _curves(claim: ClaimInput, a: Group, b: Group) -> tuple[str, str]:
-    n = min(len(a.mean), len(b.mean))
-    ya, yb = np.nan_to_num(np.asarray(a.mean)[:n]), np.nan_to_num(np.asarray(b.mean)[:n])
-    m = np.maximum(ya, yb) > _CURVE_FLOOR
-    if not m.any():
-        return NOT_TESTABLE, f"{a.label_text()} / {b.label_text()}: empty curves"
-    rms = float(np.sqrt(np.mean((ya[m] - yb[m]) ** 2)))
-    tol = claim.tolerance if claim.tolerance is not None else 0.1
-    text = f"{a.label_text()} vs {b.label_text()}: RMS difference {rms:.3g} (tolerance {tol:g})"
-    return (REPRODUCED if rms <= tol else NOT_REPRODUCED), text
-
-
-def _with_other(claim: ClaimInput, g: Group, o: Group | None) -> tuple[str, str, list]:
+def _with_other(claim: ClaimInput, g: Group, o: Group | None, det: bool) -> Outcome:
+    """``quantity`` against ``other`` within one group (paired over the same runs)."""
     if o is None or g.n == 0 or o.n == 0:
-        return NOT_TESTABLE, f"{g.label_text()}: no finished run", []
+        return Outcome(NOT_RESOLVED, f"{g.label_text()}: no finished run")
+    a = Group({"q": claim.quantity, **g.labels}, keys=g.keys, mean=g.mean, sem=g.sem,
+              values=g.values, x=g.x)
+    b = Group({"q": claim.other, **o.labels}, keys=o.keys, mean=o.mean, sem=o.sem,
+              values=o.values, x=o.x)
     if claim.test == "curves_equal":
-        v, t = _curves(claim, g, o)
-        return v, f"{claim.quantity} vs {claim.other}, {t}", []
-    a = Group({"q": claim.quantity, **g.labels}, mean=g.mean, sem=g.sem, values=g.values)
-    b = Group({"q": claim.other, **o.labels}, mean=o.mean, sem=o.sem, values=o.values)
-    return (*_pairwise(claim, [a, b]), [_ours(a), _ours(b)])
+        return curves_test(claim, a, b, det)
+    label = f"{g.label_text()}: {claim.quantity} minus {claim.other}"
+    iv = difference(a, b, det, paired=True)
+    rule = equal_rule if claim.test == "equal" else direction_rule
+    out = rule(label, iv, claim.tolerance or 0.0, det, min(a.n, b.n))
+    out.ours = [ours_entry(a), ours_entry(b)]
+    return out
 
 
-def _arrhenius(claim: ClaimInput, groups: list[Group]) -> tuple[str, str, list]:
-    from omm_cx.analysis.diffusion import arrhenius_fit
-
-    pts = [(float(g.labels[claim.x]), g.mean, g.sem) for g in groups
-           if g.n and claim.x in g.labels and math.isfinite(g.mean) and g.mean > 0]
-    if len({t for t, _, _ in pts}) < 2:
-        return NOT_TESTABLE, f"fewer than two temperatures with D > 0 ({len(pts)})", []
-    T, D, E = (np.array(v, float) for v in zip(*sorted(pts)))
-    fit = arrhenius_fit(T, D, E if np.all(np.isfinite(E) & (E > 0)) else None)
-    verdict, text = _value(claim, fit.Ea_eV, _s(fit.Ea_err_eV))
-    ours = [{"group": "Arrhenius fit", "mean": fit.Ea_eV, "sem": fit.Ea_err_eV, "n": len(T),
-             "temperatures_K": T.tolist(), "D": D.tolist()}]
-    return verdict, f"Ea: {text} from {len(T)} temperatures", ours
+def arrhenius_outcome(claim: ClaimInput, groups: list[Group], det: bool = False) -> Outcome:
+    """Ea from a weighted fit of ln D on 1/(k_B T) over every run (each weighted by its
+    own D error where every run has one), then the value rule on Ea's t interval
+    (n - 2 dof). Runs with D <= 0 are listed, not fitted; the fit needs >= 2 runs at
+    each of >= 2 temperatures (a spread at each point)."""
+    pts, dropped = [], []
+    for g in groups:
+        if claim.x not in g.labels:
+            continue
+        T = float(g.labels[claim.x])
+        for key, d, e in zip(g.keys, g.values, g.errors or [math.nan] * g.n):
+            (pts if math.isfinite(d) and d > 0 else dropped).append((T, float(d), float(e), key))
+    drop_text = ("; not fitted (ln D undefined): " + ", ".join(
+        f"{k} D = {d:.3g}" for _, d, _, k in dropped)) if dropped else ""
+    temps = sorted({p[0] for p in pts})
+    per_t = {t: sum(p[0] == t for p in pts) for t in temps}
+    ours = [{"group": "runs", "temperatures_K": [p[0] for p in pts], "D": [p[1] for p in pts],
+             "D_err": [p[2] for p in pts], "keys": [p[3] for p in pts],
+             "dropped": [{"key": k, "T_K": t, "D": d} for t, d, _, k in dropped]}]
+    if len(temps) < 2 or (not det and min(per_t.values()) < 2):
+        return Outcome(NOT_RESOLVED, f"runs with D > 0 per temperature {per_t or '{}'}: the fit "
+                       f"needs >= 2 temperatures with >= 2 seeds each{drop_text}", ours, 3)
+    T = np.array([p[0] for p in pts])
+    D = np.array([p[1] for p in pts])
+    E = np.array([p[2] for p in pts])
+    weighted = bool(np.all(np.isfinite(E) & (E > 0)))
+    fit = weighted_line_fit(1.0 / (K_B_EV * T), np.log(D), E / D if weighted else None)
+    iv = fit.slope_interval
+    ea = type(iv)(-iv.estimate, iv.half_width, iv.se, iv.dof, iv.n)
+    ours.insert(0, {"group": "Arrhenius fit", "mean": ea.estimate, "sem": ea.se, "n": fit.n,
+                    "ci95": [ea.low, ea.high], "dof": ea.dof, "weighted": weighted,
+                    "chi2": fit.chi2, "ln_D0": fit.intercept})
+    how = ("weighted by each run's own D error" if weighted else
+           "unweighted (not every run has its own D error)")
+    out = value_rule(claim, ea, f"Ea from {fit.n} runs at {len(temps)} temperatures ({how})",
+                     ours, "eV")
+    out.reason += drop_text
+    return out
 
 
 def judge_all(spec: StudySpec, scale: str, agg: dict[str, list[Group]]) -> list[dict]:
