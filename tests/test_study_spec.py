@@ -14,7 +14,7 @@ from omm_cx.studies.spec import SCALES, available_studies, load_study
 
 ISSUE_STUDIES = {"004-liquid-gr", "004-forward-psl", "004-reverse", "004-pressure", "004-jumps",
                  "003-diffusion", "003-uptake", "000-dumbbells", "002-xrd-series",
-                 "000-lattice-statics"}
+                 "000-lattice-statics", "000-bulk-xi"}
 
 
 def test_every_issue_study_is_shipped():
