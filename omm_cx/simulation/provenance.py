@@ -23,6 +23,21 @@ def git_commit(folder: str | Path | None = None) -> str | None:
     return commit if out.returncode == 0 and commit else None
 
 
+def git_describe(folder: str | Path | None = None) -> str | None:
+    """The commit of the omm_cx package folder with ``-dirty`` appended when tracked
+    files differ from it (what was really run), None outside a git checkout."""
+    commit = git_commit(folder)
+    if commit is None:
+        return None
+    folder = Path(folder) if folder else Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(folder), "status", "--porcelain",
+                              "--untracked-files=no"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return commit
+    return commit + ("-dirty" if out.returncode == 0 and out.stdout.strip() else "")
+
+
 def versions() -> dict[str, str]:
     import numpy
     import openmm

@@ -87,11 +87,11 @@ def prepare_folder(out: Path, plans: list[dict], name: str, scale: str,
         folder.mkdir(parents=True, exist_ok=True)
         write_json(path, plan)
         write_json(folder / "status.json", new_status(plan.get("length_ps") or 0.0))
-    from omm_cx.simulation.provenance import git_commit
+    from omm_cx.simulation.provenance import git_describe
 
     write_study_json(out, {"name": name, "scale": scale, "spec_sha256": spec_sha256,
                            "created": created, "updated": now_iso(), "keys": keys,
-                           "workers": workers, "commit": git_commit()})
+                           "workers": workers, "commit": git_describe()})
 
 
 class _Scheduler:

@@ -20,7 +20,9 @@ INDEX_NAME = "README.md"
 def _interval(cl: dict) -> str:
     parts = []
     for o in cl.get("ours", []):
-        if o.get("ci95"):
+        if o.get("ci95") and o["ci95"][0] == o["ci95"][1]:
+            parts.append(f"{o['group']}: {o['mean']:.5g} (exact)")
+        elif o.get("ci95"):
             parts.append(f"{o['group']}: {o['mean']:.3g} [{o['ci95'][0]:.3g}, {o['ci95'][1]:.3g}]")
         elif "y" in o:
             parts.append(f"{o['group']}: " + ", ".join(f"{v:.3g}" for v in o["y"]))
@@ -48,7 +50,8 @@ def build_index(folder: str | Path) -> str:
         if name in reports:
             sub, rep = reports[name]
             when = (rep.get("run_started") or rep.get("created") or "?")[:10]
-            commit = (rep.get("run_commit") or "?")[:10]
+            commit = rep.get("run_commit") or "?"
+            commit = commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
             flag = " (study file changed since the run)" if rep.get("spec_changed_since_run") else ""
             for cl in rep["claims"]:
                 counts[cl["verdict"]] = counts.get(cl["verdict"], 0) + 1

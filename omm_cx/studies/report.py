@@ -126,6 +126,12 @@ def _ours_text(o: dict) -> str:
     return text + (f" (n={o['n']})" if o.get("n", 1) > 1 else "")
 
 
+def _short_commit(commit: str | None) -> str:
+    if not commit:
+        return "?"
+    return commit[:10] + ("-dirty (uncommitted changes)" if commit.endswith("-dirty") else "")
+
+
 def _published(cl: dict) -> str:
     if cl["published"] is not None:
         return f"{cl['published']:g}" + (f" ± {cl['published_sem']:g}" if cl["published_sem"] else "")
@@ -148,7 +154,7 @@ def format_markdown(report: dict) -> str:
               f"Preset: **{report['scale']}**. {pre['why'].strip()}", "",
               f"Runs: {c['finished']} finished, {c['running']} running, {c['failed']} failed, "
               f"{c['pending']} pending; started {report.get('run_started') or '?'}, commit "
-              f"{(report.get('run_commit') or '?')[:10]}.", "", "## Published vs ours", "",
+              f"{_short_commit(report.get('run_commit'))}.", "", "## Published vs ours", "",
               "Intervals are 95 % Student's t over seeds (Welch for differences); one run has "
               "no spread and is 'not resolved'.", "",
               "| claim | the paper's words | published | ours | verdict | why |",

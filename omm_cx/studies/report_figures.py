@@ -5,6 +5,7 @@ Arrhenius plots with the published slope. Small PNGs (dpi 100)."""
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -88,10 +89,10 @@ def write_figures(out: Path, spec: StudySpec, agg: dict[str, list[Group]],
         if any(g.x is not None for g in groups):
             kind = q.from_.split(":", 1)[0]
             xlabel = "r (Å)" if kind == "rdf" else q.from_.split(":")[2]
-            plot_curves(groups, ax=ax, xlabel=xlabel, ylabel=q.description or name)
+            plot_curves(groups, ax=ax, xlabel=xlabel, ylabel=label)
         else:
             plot_scalars(groups, ax=ax, ylabel=label)
-        ax.set_title(f"{spec.name}: {q.description or name}", fontsize=8)
+        ax.set_title(textwrap.fill(f"{spec.name}: {q.description or name}", 70), fontsize=7)
         files.append(save_figure(fig, out / f"fig_{name}.png", dpi=100))
     for entry in claims:
         if entry["test"] == "arrhenius" and any(o.get("D") for o in entry["ours"]):

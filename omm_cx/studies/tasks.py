@@ -181,7 +181,7 @@ def bulk_crystal_cell(out_dir: Path, structure: str = "wurtzite", cation: str = 
     from omm_cx.io.pdb import Structure
     from omm_cx.systems.builddir import write_build_dir
     from omm_cx.systems.recipe_parts import relaxed_parameters
-    from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy
+    from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy, CrystalRecord
 
     if structure not in STRUCTURES:
         raise ConfigError(f"bulk_crystal_cell: structure {structure!r}: use one of "
@@ -204,5 +204,8 @@ def bulk_crystal_cell(out_dir: Path, structure: str = "wurtzite", cation: str = 
         n_atoms=len(species), counts=counts, species_order=sorted(counts),
         charge_policy=ChargePolicy.NEUTRAL,
         net_charge_e=round(float(sum(ff.charge(x) for x in species)), 9),
-        box_A=box.tolist(), groups=groups, omm_cx_version=__version__)
+        box_A=box.tolist(), groups=groups, omm_cx_version=__version__,
+        crystals=[CrystalRecord(structure=structure, cation=cation, anion=anion,
+                                a_A=float(params["a"]), c_A=params.get("c"), u=params.get("u"),
+                                lattice_source="lattice statics")])
     return write_build_dir(out_dir, s, system, record)
