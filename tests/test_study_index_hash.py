@@ -84,3 +84,22 @@ def test_index_lists_every_claim_of_every_study(tmp_path):
     assert main(["study", "index", str(out.parent)]) == 0
     assert (out.parent / "README.md").read_text(encoding="utf-8") == build_index(out.parent)
     assert write_index(out.parent).name == "README.md"
+
+
+def test_finished_runs_without_the_quantity_say_so(tmp_path):
+    _, _, out = _study(tmp_path)
+    for result in out.glob("runs/*/result.json"):
+        write_json(result, {"y": 1.0})  # the call wrote no 'x'
+    rep = write_report(out)
+    c = rep["claims"][0]
+    assert c["verdict"] == "not resolved"
+    assert "runs finished, but their outputs have no value" in c["reason"]
+
+
+def test_committed_index_is_generated_and_lists_every_claim():
+    """docs/studies/README.md is what `omm-cx study index docs/studies` writes now."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "docs" / "studies"
+    assert (folder / "README.md").read_text(encoding="utf-8") == build_index(folder), \
+        "regenerate it: omm-cx study index docs/studies"

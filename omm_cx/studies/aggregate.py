@@ -48,13 +48,15 @@ class Group:
     """The runs of one matrix point (all seeds): ``labels`` (axis -> value), the run
     ``keys`` with data, ``values`` (floats, or (x, y) arrays for series), ``errors``
     (each run's own error of its value where the quantity names one, else NaN), ``mean``,
-    ``sem`` (floats or arrays), ``x`` (series), ``missing`` (keys without data)."""
+    ``sem`` (floats or arrays), ``x`` (series), ``missing`` (keys without data),
+    ``absent`` (the finished runs among them: their outputs lack the quantity)."""
 
     labels: dict
     keys: list = field(default_factory=list)
     values: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     missing: list = field(default_factory=list)
+    absent: list = field(default_factory=list)
     mean: Any = float("nan")
     sem: Any = float("nan")
     x: Any = None
@@ -71,7 +73,8 @@ class Group:
         return axis in self.labels and str(self.labels[axis]) == value
 
     def as_json(self) -> dict:
-        d = {"labels": self.labels, "n": self.n, "keys": self.keys, "missing": self.missing}
+        d = {"labels": self.labels, "n": self.n, "keys": self.keys, "missing": self.missing,
+             "absent": self.absent}
         if self.x is None:
             d.update(mean=self.mean, sem=self.sem, values=self.values)
             if any(math.isfinite(e) for e in self.errors):
@@ -181,6 +184,8 @@ def aggregate(spec: StudySpec, runs: list[RunRecord]) -> dict[str, list[Group]]:
             value = read_quantity(run, q) if run.finished else None
             if value is None:
                 g.missing.append(run.key)
+                if run.finished:
+                    g.absent.append(run.key)
             else:
                 g.keys.append(run.key)
                 g.values.append(value)

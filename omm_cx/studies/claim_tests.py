@@ -96,9 +96,7 @@ def value_rule(claim: ClaimInput, iv: Interval, label: str, ours: list, unit: st
     h = math.hypot(iv.half_width, 1.96 * ps)
     allowed = h + tol
     pub = f"published {p:g}" + (f" ± {ps:g}" if ps else "") + (f" (tolerance {tol:g})" if tol else "")
-    ours_text = (f"{iv.estimate:.4g} {unit} (deterministic: exact)".replace("  ", " ")
-                 if math.isinf(iv.dof) else iv.text(unit))
-    text = (f"{label}: ours {ours_text} vs {pub}: difference {d:+.3g}, allowed {allowed:.3g} (95 % half-width"
+    text = (f"{label}: ours {iv.text(unit)} vs {pub}: difference {d:+.3g}, allowed {allowed:.3g} (95 % half-width"
             f"{' with the published error' if ps else ''} {h:.3g} + tolerance {tol:g})")
     if abs(d) > allowed:
         return Outcome(NOT_REPRODUCED, text + ": the published value lies outside", ours)

@@ -47,6 +47,8 @@ class Interval:
 
     def text(self, unit: str = "") -> str:
         u = f" {unit}" if unit else ""
+        if math.isinf(self.dof):
+            return f"{self.estimate:.4g}{u} (exact: no sampling noise)"
         return (f"{self.estimate:.4g}{u}, 95 % interval [{self.low:.4g}, {self.high:.4g}] "
                 f"(s.e. {self.se:.2g}, t = {self.t:.3g} with {self.dof:.3g} dof, n = {self.n})")
 

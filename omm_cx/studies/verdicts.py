@@ -90,10 +90,18 @@ def judge(claim: ClaimInput, spec: StudySpec, scale: str, agg: dict[str, list[Gr
     return entry
 
 
+def _no_data(g: Group | None, label: str) -> str:
+    """Why a group has no value: its runs did not finish, or finished without the key."""
+    if g is not None and g.absent and len(g.absent) == len(g.missing):
+        return (f"{label}: the runs finished, but their outputs have no value for this "
+                f"quantity (the analysis or call does not write it)")
+    return f"{label}: no finished run"
+
+
 def _missing(part: list[Group | None], claim: ClaimInput) -> Outcome | None:
-    gone = [claim.groups[i] if i < len(claim.groups) else "all"
+    gone = [_no_data(g, claim.groups[i] if i < len(claim.groups) else "all")
             for i, g in enumerate(part) if g is None or g.n == 0]
-    return Outcome(NOT_RESOLVED, f"no finished run for {', '.join(gone)}") if gone else None
+    return Outcome(NOT_RESOLVED, "; ".join(gone)) if gone else None
 
 
 def _outcomes(claim: ClaimInput, spec: StudySpec, groups: list[Group],
@@ -114,7 +122,7 @@ def _outcomes(claim: ClaimInput, spec: StudySpec, groups: list[Group],
     out = []
     for g in selected:
         if g.n == 0:
-            out.append(Outcome(NOT_RESOLVED, f"{g.label_text()}: no finished run"))
+            out.append(Outcome(NOT_RESOLVED, _no_data(g, g.label_text())))
         elif test == "value":
             out.append(value_test(claim, g, det, unit))
         elif test in ("above", "below"):
@@ -148,7 +156,7 @@ def _pairwise(claim: ClaimInput, part: list[Group], det: bool) -> Outcome:
 def _with_other(claim: ClaimInput, g: Group, o: Group | None, det: bool) -> Outcome:
     """``quantity`` against ``other`` within one group (paired over the same runs)."""
     if o is None or g.n == 0 or o.n == 0:
-        return Outcome(NOT_RESOLVED, f"{g.label_text()}: no finished run")
+        return Outcome(NOT_RESOLVED, _no_data(o if o is not None and o.n == 0 else g, g.label_text()))
     a = Group({"q": claim.quantity, **g.labels}, keys=g.keys, mean=g.mean, sem=g.sem,
               values=g.values, x=g.x)
     b = Group({"q": claim.other, **o.labels}, keys=o.keys, mean=o.mean, sem=o.sem,
