@@ -108,6 +108,34 @@ def _auto_repeats(structure, params: dict, min_width_A: float) -> tuple[int, int
     return tuple(reps)
 
 
+def _write_periodic_build(out_dir: Path, ff, species: list, positions, box, name: str,
+                          roles: dict, crystal=None) -> Path:
+    """Write a periodic build folder of ``species`` at ``positions`` (Å) in ``box`` (Å):
+    ``roles`` maps the group names nc_cations, nc_anions, solution_cations to a species
+    each; a net charge is left to PME's background (charge policy ``background``)."""
+    from omm_cx import __version__
+    from omm_cx.forcefield.openmm_forces import create_system
+    from omm_cx.io.pdb import Structure
+    from omm_cx.systems.builddir import write_build_dir
+    from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy
+
+    box = np.asarray(box, float)
+    net = round(float(sum(ff.charge(x) for x in species)), 9)
+    system = create_system(ff, species, box, allow_net_charge=net != 0)
+    counts = {x: species.count(x) for x in sorted(set(species))}
+    groups = {g: [i for i, x in enumerate(species) if x == roles.get(g)]
+              for g in ("nc_cations", "nc_anions", "solution_cations")}
+    groups.update(solution_anions=[], ligands=[])
+    record = BuildRecord(
+        source=BuildSource.STRUCTURE, structure_file="", forcefield=ff.name,
+        n_atoms=len(species), counts=counts, species_order=sorted(counts),
+        charge_policy=ChargePolicy.BACKGROUND if net else ChargePolicy.NEUTRAL,
+        net_charge_e=net, box_A=box.tolist(), groups=groups, omm_cx_version=__version__,
+        crystals=[crystal] if crystal is not None else [])
+    return write_build_dir(out_dir, Structure(species, np.asarray(positions, float), box, name),
+                           system, record)
+
+
 def cu_interstitial_cell(out_dir: Path, structure: str = "wurtzite",
                          repeats: list | str | None = None, n_interstitials: int = 1,
                          site: str = "octahedral", forcefield: str = "cdse-cu-lj",
@@ -120,15 +148,10 @@ def cu_interstitial_cell(out_dir: Path, structure: str = "wurtzite",
     atoms). Charged (+0.59 e per Cu): charge policy background, as in 003. Writes a build
     folder (structure.pdb, system.xml, build.json with groups nc_cations = Cd, nc_anions =
     Se, solution_cations = Cu) and returns its path."""
-    from omm_cx import __version__
     from omm_cx.crystals import STRUCTURES
     from omm_cx.forcefield import load_forcefield
-    from omm_cx.forcefield.openmm_forces import create_system
-    from omm_cx.io.pdb import Structure
-    from omm_cx.systems.builddir import write_build_dir
     from omm_cx.systems.defects import defect_supercell, parse_defect
     from omm_cx.systems.recipe_parts import relaxed_parameters
-    from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy
 
     if structure not in _CELLS:
         raise ConfigError(f"cu_interstitial_cell: structure {structure!r}: use wurtzite or zincblende")
@@ -150,20 +173,9 @@ def cu_interstitial_cell(out_dir: Path, structure: str = "wurtzite",
                       for o in _OFFSETS[:int(n_interstitials)]])
     species = list(cell.perfect_species) + ["Cu"] * len(extra)
     positions = np.vstack([cell.perfect_positions_A, extra])
-    s = Structure(species, positions, box, f"CdSe-{structure}-Cu{len(extra)}")
-    system = create_system(ff, species, box, allow_net_charge=True)
-    counts = {x: species.count(x) for x in sorted(set(species))}
-    groups = {"nc_cations": [i for i, x in enumerate(species) if x == "Cd"],
-              "nc_anions": [i for i, x in enumerate(species) if x == "Se"],
-              "solution_cations": [i for i, x in enumerate(species) if x == "Cu"],
-              "solution_anions": [], "ligands": []}
-    record = BuildRecord(
-        source=BuildSource.STRUCTURE, structure_file="", forcefield=ff.name,
-        n_atoms=len(species), counts=counts, species_order=sorted(counts),
-        charge_policy=ChargePolicy.BACKGROUND,
-        net_charge_e=round(float(sum(ff.charge(x) for x in species)), 9),
-        box_A=box.tolist(), groups=groups, omm_cx_version=__version__)
-    return write_build_dir(out_dir, s, system, record)
+    return _write_periodic_build(out_dir, ff, species, positions, box,
+                                 f"CdSe-{structure}-Cu{len(extra)}",
+                                 {"nc_cations": "Cd", "nc_anions": "Se", "solution_cations": "Cu"})
 
 
 def bulk_crystal_cell(out_dir: Path, structure: str = "wurtzite", cation: str = "Cd",
@@ -172,16 +184,13 @@ def bulk_crystal_cell(out_dir: Path, structure: str = "wurtzite", cation: str = 
     """A perfect periodic supercell of ``structure`` (``cation``/``anion``) at the lattice
     relaxed by lattice statics in ``forcefield`` (000 Tables S8/S9 bulk MD): ``repeats``
     conventional cells per axis or ``"auto"`` (the smallest cell >= 24.5 Å wide, twice
-    the 12 Å cutoff). Writes a build folder (groups nc_cations, nc_anions: the crystal)
-    and returns its path."""
-    from omm_cx import __version__
+    the 12 Å cutoff). Writes a build folder (groups nc_cations, nc_anions: the crystal;
+    ``crystals[0]``: the structure and its 0 K lattice, for the lattice analysis) and
+    returns its path."""
     from omm_cx.crystals import STRUCTURES
     from omm_cx.forcefield import load_forcefield
-    from omm_cx.forcefield.openmm_forces import create_system
-    from omm_cx.io.pdb import Structure
-    from omm_cx.systems.builddir import write_build_dir
     from omm_cx.systems.recipe_parts import relaxed_parameters
-    from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy, CrystalRecord
+    from omm_cx.systems.record import CrystalRecord
 
     if structure not in STRUCTURES:
         raise ConfigError(f"bulk_crystal_cell: structure {structure!r}: use one of "
@@ -192,20 +201,9 @@ def bulk_crystal_cell(out_dir: Path, structure: str = "wurtzite", cation: str = 
             else tuple(int(n) for n in repeats))
     cell = STRUCTURES[structure].cell({"cation": cation, "anion": anion}, params.get("a"),
                                       params.get("c"), params.get("u"), repeats=reps)
-    species, box = list(cell.species), np.asarray(cell.lattice_A, float)
-    s = Structure(species, np.asarray(cell.positions_A, float), box, f"{cation}{anion}-{structure}")
-    system = create_system(ff, species, box)
-    counts = {x: species.count(x) for x in sorted(set(species))}
-    groups = {"nc_cations": [i for i, x in enumerate(species) if x == cation],
-              "nc_anions": [i for i, x in enumerate(species) if x == anion],
-              "solution_cations": [], "solution_anions": [], "ligands": []}
-    record = BuildRecord(
-        source=BuildSource.STRUCTURE, structure_file="", forcefield=ff.name,
-        n_atoms=len(species), counts=counts, species_order=sorted(counts),
-        charge_policy=ChargePolicy.NEUTRAL,
-        net_charge_e=round(float(sum(ff.charge(x) for x in species)), 9),
-        box_A=box.tolist(), groups=groups, omm_cx_version=__version__,
-        crystals=[CrystalRecord(structure=structure, cation=cation, anion=anion,
-                                a_A=float(params["a"]), c_A=params.get("c"), u=params.get("u"),
-                                lattice_source="lattice statics")])
-    return write_build_dir(out_dir, s, system, record)
+    crystal = CrystalRecord(structure=structure, cation=cation, anion=anion,
+                            a_A=float(params["a"]), c_A=params.get("c"), u=params.get("u"),
+                            lattice_source="lattice statics")
+    return _write_periodic_build(out_dir, ff, list(cell.species), cell.positions_A,
+                                 cell.lattice_A, f"{cation}{anion}-{structure}",
+                                 {"nc_cations": cation, "nc_anions": anion}, crystal)
