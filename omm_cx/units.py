@@ -7,7 +7,7 @@ Names of module-level functions and constants say which way they convert.
 
 from __future__ import annotations
 
-#: 1 eV in kJ/mol (CODATA, as quoted in DOMAIN.md).
+#: 1 eV in kJ/mol (CODATA).
 KJ_PER_MOL_PER_EV = 96.4853321
 #: e^2 / (4 pi eps0) in eV Å.
 COULOMB_EV_ANGSTROM = 14.3996454

@@ -193,7 +193,7 @@ def test_validation_uses_the_force_fields_own_references():
     assert cu2se["published"] == {"a_A": 5.666}
     assert cu2se["deviation"]["a_A"] == pytest.approx(100 * (cu2se["a_A"] - 5.666) / 5.666)
     assert result["transitions"] == {}
-    assert "003" in wz["source"] and "Table 4" in wz["source"]
+    assert "casu2023" in wz["source"] and "Table 4" in wz["source"]
 
 
 def test_validation_without_own_references_shows_ours_only():

@@ -17,10 +17,8 @@ from omm_cx.crystals.structures import (ANTIFLUORITE, CESIUMCHLORIDE, HONEYCOMB,
                                         WURTZITE, ZINCBLENDE, CrystalCell, CrystalStructure)
 
 # ---------------------------------------------------------------------- published phases
-_S8 = ("Yalcin et al., Nano Lett. 2014, Supporting Information (shared/papers/"
-       "000_f840f88370f1aadd.txt), Table S8 (CdSe)")
-_S9 = ("Yalcin et al., Nano Lett. 2014, Supporting Information (shared/papers/"
-       "000_f840f88370f1aadd.txt), Table S9 (PbSe)")
+_S8 = "Yalcin et al., Nano Lett. 2014, Supporting Information [yalcin2014], Table S8 (CdSe)"
+_S9 = "Yalcin et al., Nano Lett. 2014, Supporting Information [yalcin2014], Table S9 (PbSe)"
 
 
 @dataclass(frozen=True)
@@ -217,7 +215,7 @@ SULFIDE_PHASES: dict[str, Phase] = {p.name: p for p in (
 ALL_PHASES: dict[str, Phase] = {**PHASES, **SULFIDE_PHASES}
 
 # ------------------------------------------------------- 003 (LJ + Coulomb CdSe with Cu)
-_T4 = ("Casu et al., ACS Nano 2023 (shared/papers/003_5ce3968c9937a4af.txt), Table 4: "
+_T4 = ("Casu et al., ACS Nano 2023 [casu2023], Table 4: "
        "'reported FF value' column (the paper does not say whether these are 0 K lattice "
        "statics or finite-temperature averages)")
 _T4_NOTE = ("003 Table 4 columns: published experimental, published DFT, 003's own DFT "

@@ -1,5 +1,5 @@
 """Powder X-ray diffraction of nanocrystals from the Debye scattering equation, and the
-peak and kinetics analysis of 002 (shared/papers/002_a352fc17da7bff84.txt).
+peak and kinetics analysis of 002 [nelson].
 
     I(Q) = sum_i sum_j f_i(Q) f_j(Q) sin(Q r_ij) / (Q r_ij)           (Debye, 002 Sec. 2.3)
 
