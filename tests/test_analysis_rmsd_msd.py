@@ -137,3 +137,30 @@ def test_arrhenius_fit_recovers_the_planted_migration_energy():
     # two points: exact line, no error estimate
     two = arrhenius_fit(T[:2], D[:2])
     assert two.Ea_eV == pytest.approx(Ea) and np.isnan(two.Ea_err_eV)
+
+
+def test_cu_crossing_a_hexagonal_box_many_times_has_the_msd_of_its_unwrapped_path():
+    """003's cells are hexagonal: one Cu drifting and hopping through a wurtzite-like
+    (non-orthogonal) box crosses its faces many times; the trajectory holds only wrapped
+    positions (in nm, as a DCD does), and compute_msd must give the MSD of the unwrapped
+    path with the same time origins."""
+    import mdtraj as md
+
+    a, c = 30.0, 28.0  # Å, both wider than twice any single hop
+    box = np.array([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]])
+    rng = np.random.default_rng(11)
+    n = 400
+    steps = rng.normal(scale=1.2, size=(n, 3)) + np.array([1.5, 0.7, -1.0])  # Å per frame
+    path = np.cumsum(steps, axis=0)
+    frac = path @ np.linalg.inv(box)
+    wrapped = (frac - np.floor(frac)) @ box
+    crossings = int(np.abs(np.diff(np.floor(frac), axis=0)).sum())
+    assert crossings >= 30  # it really crosses the faces, many times
+    top = md.Topology()
+    top.add_atom("Cu", md.element.copper, top.add_residue("CU", top.add_chain()))
+    traj = md.Trajectory(wrapped[:, None, :] / 10.0, top, time=np.arange(n, dtype=float))
+    traj.unitcell_vectors = np.repeat(box[None] / 10.0, n, axis=0)
+    res = compute_msd(traj, np.array([0]), max_lag_ps=100.0, n_blocks=1)
+    expect = [np.mean(np.sum((path[lag:] - path[:n - lag]) ** 2, axis=1)) for lag in range(101)]
+    assert np.allclose(res.msd_A2, expect, rtol=1e-5, atol=1e-3)
+    assert res.msd_A2[-1] > a ** 2  # far beyond the box: no wrap-limited plateau
