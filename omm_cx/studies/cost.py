@@ -1,15 +1,15 @@
 """Cost estimates of a study's runs (for ``omm-cx study list`` and ``--dry-run``).
 
-CPU model (2 cores, OpenMM CPU platform, mixed precision, PME): the time per MD step
-grows linearly with the atom count, ``ms_per_step = 11.6 + 1.9e-3 N``, a line through
-scaling points of ``omm-cx bench --scaling`` (10,392 atoms 31.4 ms, 37,218 atoms
-82.6 ms; pbse-nc-cd-psl at 550 K, 2 fs; the last such points are kept in
-``benchmarks/scaling_custom_force.json``) that also matches a measured 11.8 ms/step for
-the 764-atom small system of 004-forward-psl. Those points predate the native
-short-range kernel, which CPU runs now use: on the 10,392-atom system it runs 18.7
-against 49.5 ms/step (``benchmarks/latest.json``), so the CPU estimates are high. The constant part is PME and the
-reporters; below a few hundred atoms it overestimates (a 156-atom liquid ran 500 steps
-in ~1 s).
+CPU model (2 cores, OpenMM CPU platform with the native short-range kernel, PME):
+``ms_per_step = 1.8e-3 N``, through the native-kernel point of ``omm-cx bench``
+(``benchmarks/latest.json``: 18.7 ms/step for the 10,392-atom pbse-nc-cd-psl system on 2
+threads). Checked against the study runs of 2026-12-07 (two workers of one thread each
+on 2 cores; wall time per run over its steps, halved): 0.52-0.63 ms/step for 514-772
+atoms (NC in PSL solution, Cd/PSL liquid, the zinc-blende Cu cell) and 1.1-1.5 ms/step
+for 784-1000-atom bulk crystals, against 0.9-1.8 ms/step from the model: it is high by
+up to 2x for small sparse systems and about right for dense ones and the paper-size NC.
+The model before the native kernel (11.6 + 1.9e-3 N, from
+``benchmarks/scaling_custom_force.json``) was 10-20x high for the small presets.
 
 GPU: a measured ns/day is used only where ``benchmarks/latest.json`` has a CUDA result
 (scaled by atoms from that system size); otherwise the GPU-hours are "unmeasured".
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-CPU_MS_PER_STEP_BASE = 11.6
-CPU_MS_PER_STEP_PER_ATOM = 1.9e-3
-CPU_MODEL = ("CPU (2 cores): ms/step = 11.6 + 1.9e-3 x atoms, fitted to omm-cx bench "
-             "--scaling before the native kernel (benchmarks/scaling_custom_force.json), "
-             "checked at 764 atoms; high for native-kernel runs")
+CPU_MS_PER_STEP_BASE = 0.0
+CPU_MS_PER_STEP_PER_ATOM = 1.8e-3
+CPU_MODEL = ("CPU (2 cores, native kernel): ms/step = 1.8e-3 x atoms, through omm-cx bench's "
+             "18.7 ms/step at 10,392 atoms; checked against the study runs of 2026-12-07 "
+             "(high by up to 2x for small sparse systems)")
 #: A call (lattice statics, diffraction) is not MD; a stated flat estimate per run.
 CALL_WALL_S = 60.0
 
