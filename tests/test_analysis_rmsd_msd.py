@@ -164,3 +164,32 @@ def test_cu_crossing_a_hexagonal_box_many_times_has_the_msd_of_its_unwrapped_pat
     expect = [np.mean(np.sum((path[lag:] - path[:n - lag]) ** 2, axis=1)) for lag in range(101)]
     assert np.allclose(res.msd_A2, expect, rtol=1e-5, atol=1e-3)
     assert res.msd_A2[-1] > a ** 2  # far beyond the box: no wrap-limited plateau
+
+
+def test_interface_rmsd_of_a_hand_built_pbse_cdse_junction():
+    """A PbSe block (x < 0) against a CdSe block (x > 0) on a 3 Å grid: the CdSe atoms
+    within 6 Å of a Pb are the interface ones; their mean RMSD and counts are checked
+    against a count made independently from the grid."""
+    from omm_cx.analysis.interface_rmsd import interface_rmsd
+
+    pts, sp = [], []
+    for i in range(-4, 6):
+        for j in range(4):
+            for k in range(4):
+                cation = (i + j + k) % 2 == 0
+                pts.append((3.0 * i + (0.0 if i < 0 else 1.0), 3.0 * j, 3.0 * k))
+                sp.append(("Pb" if cation else "Se") if i < 0 else ("Cd" if cation else "Se"))
+    pts, sp = np.array(pts), np.array(sp)
+    # the CdSe column at x = 1 Å lies 4 Å from the last Pb column (x = -3 Å); the next one,
+    # at x = 4 Å, lies 7 Å from it: only the first column is "near the interface"
+    rmsd = np.where((pts[:, 0] > 0) & (pts[:, 0] < 3), 1.0, 0.2)
+    out = interface_rmsd(sp, pts, rmsd)
+    iface_cd = int(((sp == "Cd") & (pts[:, 0] < 3)).sum())
+    iface_se = int(((sp == "Se") & (pts[:, 0] > 0) & (pts[:, 0] < 3)).sum())
+    assert iface_cd == iface_se == 8
+    assert out["n_interface_by_species"] == {"Cd": iface_cd, "Se": iface_se}
+    assert out["mean_rmsd_interface_by_species_A"] == {"Cd": 1.0, "Se": 1.0}
+    assert out["mean_rmsd_interface_cdse_A"] == 1.0
+    others = rmsd[~((sp == "Cd") & (pts[:, 0] < 3))]
+    assert out["mean_rmsd_all_but_interface_Cd_A"] == pytest.approx(others.mean())
+    assert interface_rmsd(sp[sp != "Pb"], pts[sp != "Pb"], rmsd[sp != "Pb"]) == {}

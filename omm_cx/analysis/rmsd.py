@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
+from omm_cx.analysis.interface_rmsd import interface_rmsd
 from omm_cx.analysis.options import MOBILE_THRESHOLD_A
 from omm_cx.analysis.trajectory import Frame, frames_of
 from omm_cx.errors import AnalysisError
@@ -168,6 +169,7 @@ class RMSDAnalysis(Analysis):
              "n_mobile": int(mobile.sum()),
              "n_mobile_by_species": {x: int(mobile[sp == x].sum()) for x in species},
              "mean_rmsd_by_species_A": {x: float(res.rmsd_A[sp == x].mean()) for x in species}}
+        s.update(interface_rmsd(sp, res.mean_position_A, res.rmsd_A))
         return AnalysisOutput(s, tables={"rmsd.csv": table}, figures={
             "rmsd_map.png": lambda: _figure(res, opt.rmsd_threshold_A)})
 
