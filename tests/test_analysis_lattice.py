@@ -52,3 +52,30 @@ def test_lattice_from_the_mean_box_of_the_second_half(tmp_path, structure, catio
     else:
         assert s["c_A"] == pytest.approx(c0 * scale[2], rel=2e-6)
     assert s["volume_ratio"] == pytest.approx(np.prod(scale), rel=1e-5)
+
+
+def test_host_order_counts_the_cations_still_on_their_sites(tmp_path):
+    """A perfect rocksalt cell whose Pb are moved off their sites in the second half of
+    the trajectory: 3 of 32 Pb by 2 Å (off), 5 by 1 Å (still on); the whole crystal also
+    drifts by 7 Å, which must not count."""
+    build = bulk_crystal_cell(tmp_path / "build", "rocksalt", "Pb", "Se", "pbcdse", [4, 4, 4])
+    top = md.load(str(build / "structure.pdb"))
+    box = np.asarray(json.loads((build / "build.json").read_text())["box_A"]) / 10.0
+    pb = np.array([i for i, a in enumerate(top.topology.atoms) if a.name == "Pb"])
+    xyz = []
+    for k in range(10):
+        x = top.xyz[0].copy() + k * 0.07 * np.array([1.0, 0.0, 0.0])  # drift, nm
+        if k >= 5:
+            x[pb[:3], 0] += 0.2
+            x[pb[3:8], 1] += 0.1
+        xyz.append(x)
+    traj = md.Trajectory(np.array(xyz, np.float32), top.topology, time=np.arange(10) * 0.1)
+    traj.unitcell_vectors = np.repeat(box[None].astype(np.float32), 10, axis=0)
+    path = tmp_path / "traj.dcd"
+    traj.save_dcd(str(path))
+    s = analyze_trajectory(path, build / "structure.pdb", tmp_path / "out", build / "build.json",
+                           what="host_order", dt_ps=0.1, strict=True)["analyses"]["host_order"]
+    n = len(pb)
+    assert s["frames_averaged"] == 5
+    # the drift removal uses the mean of the Pb, which the moved ones shift slightly
+    assert s["on_site_fraction"] == pytest.approx((n - 3) / n, abs=1e-9)

@@ -287,8 +287,8 @@ def test_registry_names_every_analysis_class():
     from omm_cx.analysis.registry import WHAT_ALL, WHAT_DEFAULT, analysis_class, parse_what
 
     assert WHAT_ALL == ("exchange", "density", "rdf", "jumps", "rmsd", "msd", "facets", "phases",
-                        "lattice")
-    assert set(WHAT_DEFAULT) == set(WHAT_ALL) - {"facets", "phases", "lattice"}
+                        "lattice", "host_order")
+    assert set(WHAT_DEFAULT) == set(WHAT_ALL) - {"facets", "phases", "lattice", "host_order"}
     for name in WHAT_ALL:
         cls = analysis_class(name)
         assert issubclass(cls, Analysis) and cls.name == name

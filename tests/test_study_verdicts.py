@@ -219,3 +219,24 @@ def test_seeds_to_resolve():
     # half-width 0.2 from 3 seeds (t = 4.30): s.e. 0.0465; 2 s.e. < 0.05 needs ~10.4 -> 11
     assert seeds_to_resolve(3, 0.2, 0.05) == math.ceil(3 * (2 * 0.2 / t_quantile(2) / 0.05) ** 2)
     assert seeds_to_resolve(3, 0.2, 0.0) is None
+
+
+def test_arrhenius_leaves_out_runs_whose_host_is_no_longer_a_crystal():
+    doc_claim = {"test": "arrhenius", "x": "T", "published": 0.3,
+                 "exclude_runs": {"quantity": "q2", "below": 0.9}}
+    spec, c = _spec(doc_claim)
+    groups = [_g({"T": t}, [math.exp(-0.3 / (K_B * t)) * f for f in (0.95, 1.0, 1.05)])
+              for t in (1000, 1500, 2000)]
+    groups[2].values = [v / 5 for v in groups[2].values]  # trapped Cu at 2000 K
+    order = [_g({"T": t}, [1.0, 1.0, 1.0]) for t in (1000, 1500, 2000)]
+    for g, o in zip(groups, order):
+        o.keys = list(g.keys)
+    order[2].values = [0.75, 0.8, 0.7]  # the host disordered
+    entry = judge(c, spec, "small", {"q": groups, "q2": order})
+    runs = next(o for o in entry["ours"] if "left_out" in o)
+    assert [x["key"] for x in runs["left_out"]] == groups[2].keys
+    assert "left out (q2 below 0.9" in entry["reason"]
+    assert entry["ours"][0]["mean"] == pytest.approx(0.3, abs=0.02)  # the planted barrier
+    entry = judge(_spec({"test": "arrhenius", "x": "T", "published": 0.3})[1], spec, "small",
+                  {"q": groups, "q2": order})
+    assert entry["ours"][0]["mean"] < 0.1  # kept, the trapped runs flatten the fit

@@ -23,14 +23,16 @@ ANALYSES: dict[str, str] = {
     "facets": "omm_cx.analysis.facets:FacetAnalysis",
     "phases": "omm_cx.analysis.phases:PhaseAnalysis",
     "lattice": "omm_cx.analysis.lattice:LatticeAnalysis",
+    "host_order": "omm_cx.analysis.host_order:HostOrderAnalysis",
 }
 
 #: Every analysis (the full set).
 WHAT_ALL: tuple[str, ...] = tuple(ANALYSES)
 #: What runs when nothing is asked for (facets is opt-in: it needs an oriented NC crystal;
 #: phases is opt-in: it classifies every ion's structure, ~1 s per 10,000-ion frame;
-#: lattice is opt-in: it needs a bulk crystal in an NPT box).
-WHAT_DEFAULT: tuple[str, ...] = tuple(n for n in ANALYSES if n not in ("facets", "phases", "lattice"))
+#: lattice and host_order are opt-in: they are for bulk crystals).
+WHAT_DEFAULT: tuple[str, ...] = tuple(n for n in ANALYSES
+                                      if n not in ("facets", "phases", "lattice", "host_order"))
 
 
 def parse_what(what: Sequence[str] | str) -> list[str]:

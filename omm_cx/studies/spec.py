@@ -138,6 +138,15 @@ class QuantityInput(InputModel):
         return self
 
 
+class ExcludeRunsInput(InputModel):
+    """``claims[].exclude_runs``: leave a run out of an Arrhenius fit when its
+    ``quantity`` (a number per run, e.g. the host_order analysis' on-site fraction) is
+    below ``below`` or missing; the report lists the runs left out and why."""
+
+    quantity: str
+    below: float
+
+
 class ClaimInput(InputModel):
     """``claims[]``: one published value or statement, in the paper's words (``quote``,
     with the figure/table ``source`` and the ``line`` of the paper's text), and how ours
@@ -164,6 +173,8 @@ class ClaimInput(InputModel):
     tolerance: Optional[Annotated[float, Field(ge=0)]] = Field(
         None, description="from the paper's precision (its printed digits), never from ours")
     direction: Literal["increasing", "decreasing"] = "increasing"
+    exclude_runs: Optional[ExcludeRunsInput] = Field(
+        None, description="arrhenius: runs left out of the fit (e.g. a host no longer crystalline)")
     testable_from: Literal[SCALES] = "small"  # type: ignore[valid-type]
     needs: Optional[str] = Field(None, description="the condition smaller presets lack")
     reproduced_if: str = Field(min_length=1, description="what makes the verdict 'reproduced'")
@@ -300,6 +311,10 @@ def _check_claim(spec: StudySpec, c: ClaimInput, where: str, key: str) -> None:
     if c.test == "ratio" and len(c.groups) != 2:
         raise key_error(where, f"{key}.groups", "a ratio test needs two groups: numerator, "
                         "denominator")
+    if c.exclude_runs is not None and (c.test != "arrhenius" or
+                                       c.exclude_runs.quantity not in spec.quantities):
+        raise key_error(where, f"{key}.exclude_runs", "only for an arrhenius test, with a "
+                        f"quantity of the study ({', '.join(spec.quantities)})")
     if c.testable_from == "paper" and not c.needs:
         raise key_error(where, f"{key}.needs", "a claim testable only at the paper preset "
                         "says which condition the smaller presets lack (needs: ...)")

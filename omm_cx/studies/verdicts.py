@@ -109,7 +109,10 @@ def _outcomes(claim: ClaimInput, spec: StudySpec, groups: list[Group],
     det, unit = spec.deterministic, spec.quantities[claim.quantity].unit
     test = claim.test
     if test == "arrhenius":
-        return [arrhenius_outcome(claim, selected, det)]
+        gate = None
+        if claim.exclude_runs is not None:
+            gate = {k: v for g in agg[claim.exclude_runs.quantity] for k, v in zip(g.keys, g.values)}
+        return [arrhenius_outcome(claim, selected, det, gate)]
     if claim.other is not None:
         return [_with_other(claim, g, next((o for o in agg[claim.other] if o.labels == g.labels),
                                            None), det) for g in selected]
@@ -171,25 +174,36 @@ def _with_other(claim: ClaimInput, g: Group, o: Group | None, det: bool) -> Outc
     return out
 
 
-def arrhenius_outcome(claim: ClaimInput, groups: list[Group], det: bool = False) -> Outcome:
+def arrhenius_outcome(claim: ClaimInput, groups: list[Group], det: bool = False,
+                      gate: dict | None = None) -> Outcome:
     """Ea from a weighted fit of ln D on 1/(k_B T) over every run (each weighted by its
     own D error where every run has one), then the value rule on Ea's t interval
-    (n - 2 dof). Runs with D <= 0 are listed, not fitted; the fit needs >= 2 runs at
-    each of >= 2 temperatures (a spread at each point)."""
-    pts, dropped = [], []
+    (n - 2 dof). Runs with D <= 0 are listed, not fitted; so are runs whose
+    ``exclude_runs`` quantity (``gate``: run key -> value) is below the claim's limit.
+    The fit needs >= 2 runs at each of >= 2 temperatures (a spread at each point)."""
+    pts, dropped, gated = [], [], []
+    rule = claim.exclude_runs
     for g in groups:
         if claim.x not in g.labels:
             continue
         T = float(g.labels[claim.x])
         for key, d, e in zip(g.keys, g.values, g.errors or [math.nan] * g.n):
+            if rule is not None and not (gate or {}).get(key, -math.inf) >= rule.below:
+                gated.append((key, (gate or {}).get(key)))
+                continue
             (pts if math.isfinite(d) and d > 0 else dropped).append((T, float(d), float(e), key))
     drop_text = ("; not fitted (ln D undefined): " + ", ".join(
         f"{k} D = {d:.3g}" for _, d, _, k in dropped)) if dropped else ""
+    if gated:
+        drop_text += (f"; left out ({rule.quantity} below {rule.below:g} or missing): " +
+                      ", ".join(f"{k} ({v:.3g})" if v is not None else f"{k} (missing)"
+                                for k, v in gated))
     temps = sorted({p[0] for p in pts})
     per_t = {t: sum(p[0] == t for p in pts) for t in temps}
     ours = [{"group": "runs", "temperatures_K": [p[0] for p in pts], "D": [p[1] for p in pts],
              "D_err": [p[2] for p in pts], "keys": [p[3] for p in pts],
-             "dropped": [{"key": k, "T_K": t, "D": d} for t, d, _, k in dropped]}]
+             "dropped": [{"key": k, "T_K": t, "D": d} for t, d, _, k in dropped],
+             "left_out": [{"key": k, "value": v} for k, v in gated]}]
     if len(temps) < 2 or (not det and min(per_t.values()) < 2):
         return Outcome(NOT_RESOLVED, f"runs with D > 0 per temperature {per_t or '{}'}: the fit "
                        f"needs >= 2 temperatures with >= 2 seeds each{drop_text}", ours, 3)
