@@ -129,7 +129,8 @@ def test_arrhenius_recovers_the_barrier(tmp_path):
     def diffusion(p):
         T = p.params["temperature_K"]
         D = 1e-3 * math.exp(-ea[p.params["system"]] / (K_B * T)) * (1 + 0.001 * p.params["seed"])
-        return {"msd": {"diffusion": {"D_cm2_per_s": D, "D_err_cm2_per_s": 0.01 * D}}}, {}
+        return ({"msd": {"diffusion": {"D_cm2_per_s": D, "D_err_cm2_per_s": 0.01 * D}},
+                 "host_order": {"on_site_fraction": 0.99}}, {})
 
     _folder(tmp_path, "003-diffusion", "small", diffusion)
     rep = write_report(tmp_path)
