@@ -102,12 +102,16 @@ def test_paths_start_from_a_finished_run_folder(wires, tmp_path):
     import shutil
 
     from omm_cx.energy.path import load_path_inputs
+    from omm_cx.simulation.rundir import RunFolder
 
     b = wires["cdse-nanowire-cu"]
     b.write(tmp_path / "run" / "build")
+    run = RunFolder(tmp_path / "run")
+    assert run.is_run()
     with pytest.raises(StructureError, match="without final.pdb"):
-        load_path_inputs(tmp_path / "run")
+        run.final_structure()
     shutil.copy(tmp_path / "run" / "build" / "structure.pdb", tmp_path / "run" / "final.pdb")
-    ff, s, info = load_path_inputs(tmp_path / "run")
+    pdb, build = run.final_structure()
+    ff, s, info = load_path_inputs(pdb, build=build)
     assert ff.name == "cdse-cu-lj" and len(s.species) == b.info["n_atoms"]
     assert info["groups"]["nc_cations"] == b.info["groups"]["nc_cations"]

@@ -56,7 +56,7 @@ from omm_cx.analysis.groups import (AnalysisGroups, groups_from_build_info, grou
                                     load_build_info, species_of_topology)
 from omm_cx.analysis.membership import iter_membership
 from omm_cx.analysis.options import AnalysisOptions
-from omm_cx.analysis.record import validate_summary, write_summary
+from omm_cx.analysis.record import SUMMARY_JSON, validate_summary, write_summary
 from omm_cx.analysis.registry import WHAT_ALL, WHAT_DEFAULT, create, parse_what
 from omm_cx.analysis.trajectory import (TRAJECTORY_NAMES, Frame, TrajectorySource, find_trajectory,
                                         open_trajectory, run_dir_files)
@@ -64,6 +64,7 @@ from omm_cx.errors import AnalysisError
 from omm_cx.io.figures import save_figure
 from omm_cx.io.progress import progress_bar
 from omm_cx.io.tables import write_csv, write_json
+from omm_cx.simulation.rundir import RunFolder
 from omm_cx.systems.record import BuildRecord
 
 __all__ = ["AnalysisOptions", "WHAT_ALL", "WHAT_DEFAULT", "TRAJECTORY_NAMES", "analyze_trajectory",
@@ -214,11 +215,11 @@ def analyze_trajectory(traj: str | os.PathLike, top: str | os.PathLike, out_dir:
         summary["frames"]["n_frames"] = n_read
     summary["analyses"], files = write_outputs(analyses, out, opt.plots)
     summary["out_dir"] = str(out)
-    summary["outputs"] = sorted(p.name for p in files) + ["summary.json"]
+    summary["outputs"] = sorted(p.name for p in files) + [SUMMARY_JSON]
     summary["wall_s"] = round(time.monotonic() - t_start, 2)
     summary["peak_rss_MiB"] = round(peak_rss_mib(), 1)
-    record = validate_summary(summary, str(out / "summary.json"))
-    write_summary(out / "summary.json", record)
+    record = validate_summary(summary, str(out / SUMMARY_JSON))
+    write_summary(out / SUMMARY_JSON, record)
     return record.as_dict()
 
 
@@ -230,5 +231,5 @@ def analyze_run_dir(run_dir: str | os.PathLike, what: Sequence[str] | str = WHAT
     ``DIR/analysis``."""
     run_dir = Path(run_dir)
     top, build = run_dir_files(run_dir)
-    return analyze_trajectory(find_trajectory(run_dir), top, out_dir or run_dir / "analysis",
+    return analyze_trajectory(find_trajectory(run_dir), top, out_dir or RunFolder(run_dir).analysis_dir,
                               build, what, dt_ps, options, strict, label=run_dir.name)

@@ -22,6 +22,7 @@ import numpy as np
 
 from omm_cx.analysis.membership import MembershipCriterion, frame_membership
 from omm_cx.errors import AnalysisError, ConfigError, StructureError
+from omm_cx.systems.builddir import INFO_FILE
 from omm_cx.systems.record import BuildRecord, read_build_record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -174,7 +175,7 @@ def _roles(species: Sequence[str], overrides: Mapping[str, str] | None) -> dict[
 
 def groups_from_build_info(info: BuildRecord | Mapping[str, Any], species: Sequence[str],
                            roles: Mapping[str, str] | None = None,
-                           source: str = "build.json") -> AnalysisGroups:
+                           source: str = INFO_FILE) -> AnalysisGroups:
     """Groups from a build record (a :class:`BuildRecord`, or the dict of a build.json,
     validated by :func:`as_build_record`). ``species`` (n_atoms,) from the topology; the
     two must describe the same atoms."""

@@ -38,6 +38,7 @@ from omm_cx.analysis.membership import MembershipCriterion, frame_membership
 from omm_cx.analysis.structure_id import ANIONS
 from omm_cx.errors import AnalysisError, ConfigError, OmmCxError
 from omm_cx.io.atomic import atomic_write_text
+from omm_cx.simulation.rundir import RunFolder
 
 LIVE_CSV = "live_exchange.csv"
 COLUMNS = ("step", "time_ps", "n_in_going", "n_original", "n_cations", "n_anions", "rho")
@@ -122,7 +123,7 @@ class LiveExchangeReporter:
     def _start(self, simulation, xyz: np.ndarray, box: np.ndarray | None, step: int) -> None:
         species = [a.element.symbol if a.element is not None else a.name
                    for a in simulation.topology.atoms()]
-        build = self.run_dir / "build" / "build.json"
+        build = RunFolder(self.run_dir).build.record_json
         if sum(s in ANIONS for s in species) < 2:  # no nanocrystal: nothing to count
             self.active = False
             return

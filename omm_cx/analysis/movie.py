@@ -96,6 +96,8 @@ def open_render_input(path: str | os.PathLike, top: str | os.PathLike | None = N
     """A build folder (structure.pdb, build.json), a run folder (start.pdb or build/,
     traj.dcd/xtc), a PDB file, or a trajectory file with ``top``."""
     from omm_cx.analysis.trajectory import find_trajectory, open_trajectory, run_dir_files
+    from omm_cx.simulation.rundir import RunFolder
+    from omm_cx.systems.builddir import BuildFolder
     from omm_cx.systems.record import read_build_record
 
     path = Path(path)
@@ -106,8 +108,7 @@ def open_render_input(path: str | os.PathLike, top: str | os.PathLike | None = N
     build = None
     if top is None:
         top, build = run_dir_files(path)
-        if top.parent == path and top.name == "structure.pdb" and not any(
-                (path / n).is_file() for n in ("traj.dcd", "traj.xtc")):
+        if top == BuildFolder(path).structure_pdb and RunFolder(path).trajectory() is None:
             return _structure_input(path, top, build)
         traj = find_trajectory(path)
     else:

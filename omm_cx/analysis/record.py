@@ -19,9 +19,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from omm_cx.errors import AnalysisError, OmmCxError
 from omm_cx.io.tables import read_json, write_json
+from omm_cx.simulation.rundir import RunFolder
 
 #: Version of the summary.json format written by this omm_cx.
 SUMMARY_FORMAT_VERSION = 1
+#: The file name of the summary in an analysis folder (the one place it is spelled).
+SUMMARY_JSON = "summary.json"
 
 
 class SummaryInputs(BaseModel):
@@ -91,7 +94,8 @@ def read_summary(path: str | os.PathLike) -> AnalysisSummary:
     """Read a summary.json, or the ``analysis/summary.json`` of a run directory."""
     path = Path(path)
     if path.is_dir():
-        path = path / "summary.json" if (path / "summary.json").is_file() else path / "analysis" / "summary.json"
+        own = path / SUMMARY_JSON
+        path = own if own.is_file() else RunFolder(path).analysis_dir / SUMMARY_JSON
     try:
         data = read_json(path, "analysis summary")
     except OmmCxError as exc:

@@ -11,9 +11,10 @@ import numpy as np
 
 from omm_cx.analysis.diffusion import arrhenius_fit
 from omm_cx.analysis.jumps import summarize_runs
-from omm_cx.analysis.record import AnalysisSummary, read_summary
+from omm_cx.analysis.record import SUMMARY_JSON, AnalysisSummary, read_summary
 from omm_cx.errors import AnalysisError, OmmCxError
 from omm_cx.io.tables import read_csv, write_csv, write_json
+from omm_cx.simulation.rundir import RunFolder
 
 #: A run's analysis summary: the dict :func:`~omm_cx.analysis.driver.analyze_trajectory`
 #: returns, the typed record, or the path of a summary.json or analysed run directory.
@@ -25,7 +26,7 @@ _JUMP_KEYS = ("n_intf", "n_shell", "n_kick", "n_octa", "n_tetra", "n_other", "ki
 def run_temperature_K(run_dir: str | os.PathLike) -> float | None:
     """Mean temperature (K) in DIR/state.csv (the runner's state log), or None when there
     is no log or no temperature column."""
-    path = Path(run_dir) / "state.csv"
+    path = RunFolder(run_dir).state_csv
     if not path.is_file():
         return None
     try:
@@ -123,5 +124,5 @@ def combine_runs(summaries: Sequence[SummaryLike], out_dir: str | os.PathLike,
         combined["jumps"] = jumps
         combined["outputs"] += ["jumps_summary.json", "jumps_runs.csv"]
     _combine_arrhenius(summaries, temperatures_K, out, plots, combined)
-    write_json(out / "summary.json", combined)
+    write_json(out / SUMMARY_JSON, combined)
     return combined

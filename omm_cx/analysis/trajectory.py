@@ -17,13 +17,15 @@ import numpy as np
 
 from omm_cx.analysis.trajcheck import DAMAGED_FIX, check_trajectory_file, quiet_c_output
 from omm_cx.errors import AnalysisError
+from omm_cx.simulation import rundir
+from omm_cx.systems.builddir import STRUCTURE_FILE
 from omm_cx.units import PS_PER_AKMA_TIME, nm_to_angstrom
 
 if TYPE_CHECKING:  # pragma: no cover
     import mdtraj as md
 
 #: Trajectory file names of a run directory, in the order they are looked for.
-TRAJECTORY_NAMES = ("traj.dcd", "traj.xtc")
+TRAJECTORY_NAMES = tuple(rundir.TRAJECTORY.values())
 
 
 @dataclass
@@ -205,10 +207,9 @@ def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
 
 def find_trajectory(run_dir: str | os.PathLike) -> Path:
     """The trajectory of a run directory: traj.dcd or traj.xtc."""
-    run_dir = Path(run_dir)
-    for name in TRAJECTORY_NAMES:
-        if (run_dir / name).is_file():
-            return run_dir / name
+    found = rundir.RunFolder(run_dir).trajectory()
+    if found is not None:
+        return found
     raise AnalysisError(f"{run_dir}: no trajectory ({' or '.join(TRAJECTORY_NAMES)}); run the "
                         f"simulation first or give --traj and --top")
 
@@ -216,11 +217,9 @@ def find_trajectory(run_dir: str | os.PathLike) -> Path:
 def run_dir_files(run_dir: str | os.PathLike) -> tuple[Path, Path | None]:
     """(topology PDB, build.json or None) of a run directory (start.pdb, build/) or a
     build directory (structure.pdb, build.json)."""
-    run_dir = Path(run_dir)
-    candidates = [run_dir / "start.pdb", run_dir / "build" / "structure.pdb", run_dir / "structure.pdb"]
-    top = next((p for p in candidates if p.is_file()), None)
+    top = rundir.topology_of(run_dir)
     if top is None:
-        raise AnalysisError(f"{run_dir}: neither start.pdb nor structure.pdb found (not a run "
-                            f"or build directory); use --traj and --top")
-    build = next((p for p in (run_dir / "build" / "build.json", run_dir / "build.json") if p.is_file()), None)
-    return top, build
+        raise AnalysisError(f"{run_dir}: neither {rundir.START_PDB} nor {STRUCTURE_FILE} found "
+                            f"(not a run or build directory); use --traj and --top")
+    build = rundir.build_folder_of(run_dir)
+    return top, build.record_json if build is not None else None

@@ -26,6 +26,7 @@ import numpy as np
 
 from omm_cx.bench.timing import TIMESTEP_PS, md_context, ns_per_day, time_steps
 from omm_cx.io.tables import read_json, write_json
+from omm_cx.systems.builddir import SYSTEM_FILE
 
 #: Seconds a worker may take to build its context and warm up, and to wait for the start.
 STARTUP_TIMEOUT_S = 900.0
@@ -57,7 +58,7 @@ def run_replicas(system, positions_A: np.ndarray, platform_name: str, counts, *,
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="omm_cx_replicas_") as tmp:
         work = Path(tmp)
-        (work / "system.xml").write_text(mm.XmlSerializer.serialize(system), encoding="utf-8")
+        (work / SYSTEM_FILE).write_text(mm.XmlSerializer.serialize(system), encoding="utf-8")
         np.save(work / "positions_A.npy", np.asarray(positions_A, dtype=float))
         for n in counts:
             n = int(n)
@@ -117,7 +118,7 @@ def _worker(run_dir: Path, index: int) -> None:
     import openmm as mm
 
     job = read_json(run_dir / "job.json", "replica job")
-    system = mm.XmlSerializer.deserialize((run_dir.parent / "system.xml").read_text(encoding="utf-8"))
+    system = mm.XmlSerializer.deserialize((run_dir.parent / SYSTEM_FILE).read_text(encoding="utf-8"))
     pos = np.load(run_dir.parent / "positions_A.npy")
     platform = mm.Platform.getPlatformByName(job["platform"])
     ctx, integ = md_context(system, pos, platform, job["properties"], job["temperature_K"],

@@ -41,5 +41,8 @@ def run(args: argparse.Namespace) -> int:
     dmin_text = "-" if dmin is None else f"{dmin:.2f} Å"
     print(f"{i['name']}: {i['n_atoms']} atoms ({i['formula']}), NC {i['nc_formula'] or '-'}, "
           f"net charge {i['net_charge_e']:+g} e, min distance {dmin_text}")
-    print(f"wrote {out / 'structure.pdb'}, {out / 'system.xml'}, {out / 'build.json'}")
+    from omm_cx.systems.builddir import BuildFolder
+
+    folder = BuildFolder(out)
+    print(f"wrote {folder.structure_pdb}, {folder.system_xml}, {folder.record_json}")
     return 0

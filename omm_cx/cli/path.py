@@ -70,7 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
     if sum(map(bool, (args.move, args.swap, args.auto))) != 1:
         raise OmmCxError("give one of --move I:X,Y,Z (one or more), --swap I,J or --auto entry|kickoff")
-    ff, structure, info = load_path_inputs(args.structure, args.forcefield)
+    from omm_cx.simulation.rundir import RunFolder
+
+    run = RunFolder(args.structure)
+    source, build = run.final_structure() if run.is_run() else (args.structure, None)
+    ff, structure, info = load_path_inputs(source, args.forcefield, build)
     sites, jitter_atoms = None, None
     if args.auto:
         from omm_cx.energy.sites import auto_path, default_ion

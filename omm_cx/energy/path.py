@@ -190,33 +190,32 @@ def plot_path(profile: PathProfile, ax=None):
     return ax
 
 
-def load_path_inputs(source, forcefield: str | None = None) -> tuple[ForceField, Structure, dict]:
-    """What ``omm-cx path`` starts from. ``source``: a PDB file, a build directory
-    (structure.pdb + build.json) or a finished run folder (its final.pdb with
-    build/build.json: e.g. a wire annealed by MD and minimized); the force field is
+def load_path_inputs(source, forcefield: str | None = None,
+                     build=None) -> tuple[ForceField, Structure, dict]:
+    """What ``omm-cx path`` starts from. ``source``: a PDB file or a build directory
+    (:class:`~omm_cx.systems.builddir.BuildFolder`); ``build``: the build folder whose
+    record goes with a PDB file (e.g. a finished run folder's final.pdb and build/:
+    :meth:`omm_cx.simulation.rundir.RunFolder.final_structure`). The force field is
     ``forcefield`` or the build record's. Returns (force field, structure, build record
     or {})."""
     from pathlib import Path
 
     from omm_cx.forcefield import load_forcefield
     from omm_cx.io.pdb import read_pdb
-    from omm_cx.systems.record import read_build_record
+    from omm_cx.systems.builddir import BuildFolder
 
     src = Path(source)
     if not src.exists():
         raise StructureError(f"structure {str(src)!r} not found (a PDB file or a build "
                              f"directory); check the path")
-    info = {}
     pdb = src
-    if src.is_dir() and (src / "build.json").is_file():
-        info = read_build_record(src / "build.json").to_dict()  # the typed reader, as a dict
-        pdb = src / "structure.pdb"
-    elif src.is_dir() and (src / "build" / "build.json").is_file():  # a run folder
-        if not (src / "final.pdb").is_file():
-            raise StructureError(f"{src}: a run folder without final.pdb (not finished); "
-                                 f"finish the run (--resume) or give its build/ folder")
-        info = read_build_record(src / "build" / "build.json").to_dict()
-        pdb = src / "final.pdb"
+    if src.is_dir() and BuildFolder(src).exists():
+        build, pdb = BuildFolder(src), BuildFolder(src).structure_pdb
+    elif src.is_dir():
+        raise StructureError(f"{src}: not a build directory (no build record); give a PDB "
+                             f"file, a build directory or a finished run folder")
+    build = BuildFolder(getattr(build, "path", build)) if build is not None else None
+    info = build.read_record().to_dict() if build is not None else {}
     name = forcefield or info.get("forcefield")
     if name is None:
         raise OmmCxError(f"{src}: no build.json to take the force field from; give the force "

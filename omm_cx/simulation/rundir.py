@@ -13,8 +13,14 @@ Files of a run folder ``DIR``:
                     ``checkpoint.prev.chk``, ``checkpoint.prev.xml``)
 ``final.pdb``       the last structure (written when the run finishes)
 ``.lock``           held while a run writes into the folder (:mod:`omm_cx.simulation.lock`)
+``analysis/``       what ``omm-cx analyze RUN`` writes by default (its summary.json:
+                    :mod:`omm_cx.analysis.record`)
 ``.NAME.*.tmp``     a write in progress (:mod:`omm_cx.io.atomic`); left by a kill, removed
                     at the next start (:func:`remove_temporaries`)
+
+:class:`RunFolder` is the one owner of these names: other modules ask it for paths (a
+test fails where a run-folder file name is spelled outside this module, the build
+folder's :mod:`omm_cx.systems.builddir` and :mod:`omm_cx.simulation.checkpoint`).
 
 A folder is *empty* (none of these), *finished* (run.json says so) or *unfinished*
 (anything else: killed, interrupted, failed).
@@ -25,13 +31,15 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from omm_cx.errors import RunDirError
+from omm_cx.errors import RunDirError, StructureError
 from omm_cx.io import atomic
 from omm_cx.simulation.checkpoint import CHECKPOINT_FILES
 from omm_cx.simulation.choices import RunStatus
 from omm_cx.simulation.record import RUN_JSON_FORMAT, RunRecord, read_run_record, write_run_record
+from omm_cx.systems.builddir import BuildFolder
 
 RUN_JSON = "run.json"
 BUILD_DIR = "build"
@@ -39,10 +47,91 @@ START_PDB = "start.pdb"
 STATE_CSV = "state.csv"
 FINAL_PDB = "final.pdb"
 TRAJECTORY = {"dcd": "traj.dcd", "xtc": "traj.xtc"}
-__all__ = ["RUN_JSON", "RUN_JSON_FORMAT", "BUILD_DIR", "START_PDB", "STATE_CSV", "FINAL_PDB",
+ANALYSIS_DIR = "analysis"
+__all__ = ["RunFolder", "build_folder_of", "topology_of", "ANALYSIS_DIR", "RUN_JSON", "RUN_JSON_FORMAT", "BUILD_DIR", "START_PDB", "STATE_CSV", "FINAL_PDB",
            "TRAJECTORY", "present_files", "read_record", "write_record", "folder_state",
            "clean", "remove_temporaries"]
 log = logging.getLogger("omm_cx.simulation")
+
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Where the files of a run folder are (see the module docstring): the paths, which
+    of them exist, and the build folder inside. Needs no OpenMM."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / RUN_JSON
+
+    @property
+    def build(self) -> BuildFolder:
+        return BuildFolder(self.path / BUILD_DIR)
+
+    @property
+    def start_pdb(self) -> Path:
+        return self.path / START_PDB
+
+    @property
+    def final_pdb(self) -> Path:
+        return self.path / FINAL_PDB
+
+    @property
+    def state_csv(self) -> Path:
+        return self.path / STATE_CSV
+
+    @property
+    def analysis_dir(self) -> Path:
+        """Where ``omm-cx analyze RUN`` writes by default."""
+        return self.path / ANALYSIS_DIR
+
+    def trajectory_path(self, fmt: str = "dcd") -> Path:
+        """The trajectory file of format ``fmt`` ("dcd" or "xtc"), present or not."""
+        return self.path / TRAJECTORY[str(fmt)]
+
+    def trajectory(self) -> Path | None:
+        """The trajectory present (traj.dcd, else traj.xtc), None when there is none."""
+        return next((p for p in (self.path / n for n in TRAJECTORY.values()) if p.is_file()),
+                    None)
+
+    def is_run(self) -> bool:
+        """True when the folder looks like a run folder (run.json or build/ with a record)."""
+        return self.run_json.is_file() or self.build.exists()
+
+    def read_record(self) -> RunRecord | None:
+        """run.json (:func:`read_record`)."""
+        return read_record(self.path)
+
+    def final_structure(self) -> tuple[Path, BuildFolder]:
+        """(final.pdb, build folder) of a finished run: e.g. a structure annealed by MD as
+        the start of an energy path. An unfinished run raises :class:`StructureError`."""
+        if not self.final_pdb.is_file():
+            raise StructureError(f"{self.path}: a run folder without {FINAL_PDB} (not finished); "
+                                 f"finish the run (--resume) or give its {BUILD_DIR}/ folder")
+        return self.final_pdb, self.build
+
+
+def build_folder_of(path: str | os.PathLike) -> BuildFolder | None:
+    """The build folder of a run folder (its build/) or of a build folder itself; None
+    when ``path`` has no build record."""
+    for b in (RunFolder(path).build, BuildFolder(path)):
+        if b.exists():
+            return b
+    return None
+
+
+def topology_of(path: str | os.PathLike) -> Path | None:
+    """The topology PDB of a run folder (start.pdb, else build/structure.pdb) or of a
+    build folder (structure.pdb); None when there is none."""
+    run = RunFolder(path)
+    return next((p for p in (run.start_pdb, run.build.structure_pdb,
+                             BuildFolder(path).structure_pdb) if p.is_file()), None)
+
 
 _FILES = (RUN_JSON, START_PDB, STATE_CSV, FINAL_PDB, *CHECKPOINT_FILES,
           *TRAJECTORY.values())

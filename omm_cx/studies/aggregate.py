@@ -19,7 +19,10 @@ import numpy as np
 
 from omm_cx.errors import OmmCxError
 from omm_cx.io.tables import read_csv, read_json
+from omm_cx.analysis.record import SUMMARY_JSON
 from omm_cx.studies.plan import RunPlan
+from omm_cx.studies.segments import ANALYSIS, RESULT_JSON
+from omm_cx.studies.state import PLAN_JSON, STATUS_JSON
 from omm_cx.studies.spec import QuantityInput, StudySpec
 
 __all__ = ["RunRecord", "Group", "load_runs", "read_quantity", "aggregate", "mean_sem"]
@@ -107,10 +110,10 @@ def load_runs(out_dir: str | Path) -> list[RunRecord]:
     records = []
     for key in keys:
         d = runs_dir / key
-        if not (d / "plan.json").is_file():
+        if not (d / PLAN_JSON).is_file():
             continue
-        plan = RunPlan.from_json(read_json(d / "plan.json", "plan.json"))
-        status = read_json(d / "status.json", "status.json") if (d / "status.json").is_file() else None
+        plan = RunPlan.from_json(read_json(d / PLAN_JSON, PLAN_JSON))
+        status = read_json(d / STATUS_JSON, STATUS_JSON) if (d / STATUS_JSON).is_file() else None
         records.append(RunRecord(key, plan, status, d))
     return records
 
@@ -136,15 +139,15 @@ def read_quantity(run: RunRecord, q: QuantityInput | str) -> Any:
         rest = rest.format(**run.plan.params)
     except (KeyError, IndexError, ValueError):
         pass
-    a = run.path / "analysis"
+    a = run.path / ANALYSIS
     try:
         if kind == "summary":
-            return float(_dig(read_json(a / "summary.json")["analyses"], rest))
+            return float(_dig(read_json(a / SUMMARY_JSON)["analyses"], rest))
         if kind == "result":
-            return float(_dig(read_json(run.path / "result.json"), rest))
+            return float(_dig(read_json(run.path / RESULT_JSON), rest))
         if kind == "result_series":
             xkey, _, ykey = rest.partition(":")
-            res = read_json(run.path / "result.json")
+            res = read_json(run.path / RESULT_JSON)
             return np.asarray(_dig(res, xkey), float), np.asarray(_dig(res, ykey), float)
         if kind == "json":
             name, _, path = rest.partition(":")

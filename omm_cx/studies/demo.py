@@ -32,6 +32,7 @@ def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
              temperature_K: float = 700.0, platform: str | None = None, log=print) -> dict:
     """Build, run and analyze the demo; returns the analysis summary (with ``rho``)."""
     from omm_cx.analysis.driver import analyze_run_dir
+    from omm_cx.analysis.record import SUMMARY_JSON
     from omm_cx.analysis.movie import open_render_input, render_picture
     from omm_cx.simulation import run
 
@@ -60,5 +61,5 @@ def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
     log(f"demo: cross-section before/after {analysis / 'cross_section.png'} (6 Å slab normal "
         f"to [001] through the NC centre; Pb blue, Cd red, Se grey, PSL yellow)")
     log(f"demo: tables {analysis / 'exchange.csv'}, {analysis / 'density.csv'}, "
-        f"{analysis / 'jumps_summary.json'}, summary {analysis / 'summary.json'}")
+        f"{analysis / 'jumps_summary.json'}, summary {analysis / SUMMARY_JSON}")
     return summary

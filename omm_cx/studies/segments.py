@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 from omm_cx.errors import ConfigError, OmmCxError, RunFolderBusy
 from omm_cx.io.tables import read_json, write_json
+from omm_cx.systems.builddir import BuildFolder
 from omm_cx.studies.state import (FAILED, FINISHED, PLAN_JSON, RUNNING, append_segment,
                                   read_segments, read_status, run_folder, update_status)
 
@@ -114,14 +115,14 @@ def _failed(key_dir: Path, exc: BaseException, phase: str, started: float) -> di
 def ensure_build(key_dir: Path, plan: dict) -> Path:
     """``build/`` of the run, built when missing (see the module docstring)."""
     build = key_dir / BUILD
-    if (build / "build.json").is_file():
+    if BuildFolder(build).exists():
         return build
     tmp = key_dir / f".{BUILD}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     params = dict(plan.get("params") or {})
     if plan.get("build_call"):
         resolve_callable(plan["build_call"], "build_call")(tmp, **params)
-        if not (tmp / "build.json").is_file():
+        if not BuildFolder(tmp).exists():
             raise ConfigError(f"build_call {plan['build_call']!r} wrote no build.json into "
                               f"{tmp}; it must write a build folder (omm_cx.systems.builddir)")
     elif plan.get("recipe") is not None:

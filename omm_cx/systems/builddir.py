@@ -27,6 +27,43 @@ from omm_cx.systems.record import BuildRecord, read_build_record, write_build_re
 STRUCTURE_FILE = "structure.pdb"
 SYSTEM_FILE = "system.xml"
 INFO_FILE = "build.json"
+__all__ = ["STRUCTURE_FILE", "SYSTEM_FILE", "INFO_FILE", "BuildFolder", "BuildDir",
+           "write_build_dir", "read_build_dir"]
+
+
+@dataclass(frozen=True)
+class BuildFolder:
+    """Where the files of a build directory are: the one owner of their names. Reading
+    needs no OpenMM (:meth:`read` does, for the System)."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def structure_pdb(self) -> Path:
+        return self.path / STRUCTURE_FILE
+
+    @property
+    def system_xml(self) -> Path:
+        return self.path / SYSTEM_FILE
+
+    @property
+    def record_json(self) -> Path:
+        return self.path / INFO_FILE
+
+    def exists(self) -> bool:
+        """True when the folder has a build record (build.json)."""
+        return self.record_json.is_file()
+
+    def read_record(self) -> BuildRecord:
+        """The build record (:class:`BuildRecord`); a malformed one raises naming it."""
+        return read_build_record(self.record_json)
+
+    def read(self) -> "BuildDir":
+        """Structure, System and record, checked against each other (:func:`read_build_dir`)."""
+        return read_build_dir(self.path)
 
 
 @dataclass

@@ -28,6 +28,8 @@ from omm_cx.analysis.groups import (groups_from_build_info, load_build_info,
 from omm_cx.analysis.membership import MembershipCriterion, iter_membership
 from omm_cx.analysis.trajcheck import quiet_c_output
 from omm_cx.analysis.trajectory import find_trajectory, open_trajectory, run_dir_files
+from omm_cx.simulation.rundir import RunFolder, build_folder_of
+from omm_cx.systems.builddir import INFO_FILE, BuildFolder
 from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
                                        peaks_table)
 from omm_cx.errors import AnalysisError
@@ -67,10 +69,9 @@ class XrdPattern:
 
 
 def _build_json(path: Path) -> Path | None:
-    """The build record file of a run or build directory (build/build.json or build.json),
-    or None when it has none."""
-    return next((p for p in (path / "build" / "build.json", path / "build.json") if p.is_file()),
-                None)
+    """The build record file of a run or build directory, or None when it has none."""
+    build = build_folder_of(path)
+    return build.record_json if build is not None else None
 
 
 def _default_a(record: BuildRecord | None) -> float | None:
@@ -81,7 +82,7 @@ def _default_a(record: BuildRecord | None) -> float | None:
 
 
 def _nc_atoms(record: BuildRecord | None, n_atoms: int,
-              where: object = "build.json") -> tuple[np.ndarray, str]:
+              where: object = INFO_FILE) -> tuple[np.ndarray, str]:
     groups = record.groups if record is not None else {}
     if "nc_cations" in groups and "nc_anions" in groups:
         idx = np.sort(np.asarray(list(groups["nc_cations"]) + list(groups["nc_anions"]), dtype=int))
@@ -103,7 +104,7 @@ def pattern_of_structure(path: str | os.PathLike, q_invA: np.ndarray, *,
     from omm_cx import units
 
     path = Path(path)
-    pdb = path / "structure.pdb" if path.is_dir() else path
+    pdb = BuildFolder(path).structure_pdb if path.is_dir() else path
     if not pdb.is_file():
         raise AnalysisError(f"{path}: no structure.pdb (not a build directory) and not a PDB file")
     build_json = _build_json(path if path.is_dir() else path.parent)
@@ -131,7 +132,7 @@ def pattern_of_run(run_dir: str | os.PathLike, q_invA: np.ndarray, *,
     run_dir = Path(run_dir)
     top, build_json = run_dir_files(run_dir)
     if build_json is None:
-        raise AnalysisError(f"{run_dir}: no build.json; the NC's atoms are not known")
+        raise AnalysisError(f"{run_dir}: no build record; the NC's atoms are not known")
     info = load_build_info(build_json)
     src = open_trajectory(find_trajectory(run_dir), top)
     species = species_of_topology(src.topology)
@@ -201,7 +202,6 @@ def xrd_of_inputs(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLik
     averaged; a build directory or a PDB file: ``atoms`` "nc" or "all") on the Q grid
     (1/Å), written by :func:`write_xrd` to ``out_dir``; returns its summary. A bad Q grid or
     input, or a peak the grid cannot resolve, is an :class:`AnalysisError`."""
-    from omm_cx.analysis.trajectory import TRAJECTORY_NAMES
     from omm_cx.analysis.xrd.debye import q_grid
     from omm_cx.errors import OmmCxError
 
@@ -213,7 +213,7 @@ def xrd_of_inputs(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLik
     try:
         for inp in inputs:
             p = Path(inp)
-            if p.is_dir() and any((p / n).is_file() for n in TRAJECTORY_NAMES):
+            if p.is_dir() and RunFolder(p).trajectory() is not None:
                 patterns.append(pattern_of_run(p, q, frames=frames, lattice_a_A=lattice_a_A,
                                                form_factors=form_factors))
             else:
