@@ -369,3 +369,16 @@ def test_summary_is_a_typed_record_read_back_for_combining(runs, tmp_path):
     old = tmp_path / "old.json"  # written before the format version was recorded
     old.write_text(json.dumps({k: v for k, v in on_disk.items() if k != "format_version"}))
     assert read_summary(old).format_version == 1
+
+
+def test_a_single_structure_needs_no_time_step(runs, tmp_path):
+    """`omm-cx analyze --traj X.pdb --top X.pdb` on one structure: one frame has no time
+    step, so none is asked for (issue: it used to exit 2 asking for --dt-ps)."""
+    pdb = runs[0] / "structure.pdb"
+    out = tmp_path / "one"
+    rc = _cli(["analyze", "--traj", str(pdb), "--top", str(pdb), "-o", str(out),
+               "--what", "exchange", "--no-plots"])
+    assert rc == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["frames"]["time_source"] == "single frame"
+    assert s["frames"]["n_frames"] == 1 and s["analyses"]["exchange"]

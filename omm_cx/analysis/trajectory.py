@@ -172,7 +172,8 @@ def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
                     dt_ps: float | None = None) -> TrajectorySource:
     """Open a trajectory for streaming. Time between frames: ``dt_ps`` when given, else
     from the file (XTC/TRR/NetCDF/HDF5 times; DCD header: start step, steps between
-    frames and time step); other formats need ``dt_ps``. An empty, truncated or damaged
+    frames and time step); other formats need ``dt_ps``, except a single frame (a PDB
+    structure: time 0, no step). An empty, truncated or damaged
     file, or one whose atom count differs from the topology's, is an
     :class:`AnalysisError` naming it (:func:`~omm_cx.analysis.trajcheck.check_trajectory_file`)."""
     traj_path, top_path = Path(traj_path), Path(top_path)
@@ -193,6 +194,8 @@ def open_trajectory(traj_path: str | os.PathLike, top_path: str | os.PathLike,
         if not dt_ps > 0:
             raise AnalysisError(f"--dt-ps {dt_ps}: must be > 0")
         return TrajectorySource(traj_path, top_path, topology, n_frames, 0.0, float(dt_ps), "--dt-ps")
+    if n_frames == 1:  # one structure: no time between frames to know
+        return TrajectorySource(traj_path, top_path, topology, 1, 0.0, 0.0, "single frame")
     suffix = traj_path.suffix.lower()
     if suffix == ".dcd":
         t = dcd_header_times(traj_path)
