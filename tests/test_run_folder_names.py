@@ -71,3 +71,16 @@ def test_owners_hand_out_the_paths(tmp_path):
     run.trajectory_path("xtc").write_text("", encoding="utf-8")
     assert run.trajectory() == run.trajectory_path("xtc")
     assert build_folder_of(run.build.path) == run.build
+
+
+def test_shipped_data_is_looked_up_in_the_package_first():
+    """The package's own data (``omm_cx/_data``, an installed wheel) before the checkout's
+    top-level folders, for all three kinds of shipped file, through one function."""
+    import omm_cx
+    from omm_cx.forcefield.files import _forcefield_dirs
+    from omm_cx.io.shipped import shipped_dirs
+
+    pkg = Path(omm_cx.__file__).resolve().parent
+    for folder in ("forcefields", "systems", "studies"):
+        assert shipped_dirs(folder) == [pkg / "_data" / folder, pkg.parent / folder]
+    assert _forcefield_dirs()[-2:] == shipped_dirs("forcefields")

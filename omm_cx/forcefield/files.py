@@ -18,6 +18,7 @@ from omm_cx import units
 from omm_cx.errors import ConfigError, ForceFieldError, ForceFieldFileError  # noqa: F401
 from omm_cx.forcefield.schema import ForceFieldFile, LennardJonesFile
 from omm_cx.forcefield.terms import ELEMENT_SYMBOLS, PairTerm, Species, pair_key
+from omm_cx.io.shipped import shipped_dirs
 from omm_cx.io.validation import key_error, validate_input
 from omm_cx.io.yaml_input import load_yaml
 
@@ -25,9 +26,7 @@ from omm_cx.io.yaml_input import load_yaml
 def _forcefield_dirs() -> list[Path]:
     """Folders searched for named parameter files, first match wins."""
     dirs = [Path(p) for p in os.environ.get("OMM_CX_FORCEFIELD_PATH", "").split(os.pathsep) if p]
-    here = Path(__file__).resolve().parent.parent
-    dirs += [here / "_data" / "forcefields", here.parent / "forcefields"]
-    return dirs
+    return dirs + shipped_dirs("forcefields")
 
 
 def available_forcefields() -> list[str]:
