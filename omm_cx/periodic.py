@@ -244,3 +244,25 @@ class Unwrapper:
             self._unwrapped = self._unwrapped + minimum_image(pos - self._prev, box_A)
         self._prev = pos.copy()
         return self._unwrapped.copy()
+
+
+def reduced_cell(lattice_A: np.ndarray, positions_A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same crystal in OpenMM's orientation and reduced form: a along x, b in the xy
+    plane, c_z > 0, |b_x| <= a_x / 2, |c_x| <= a_x / 2, |c_y| <= b_y / 2 (a rigid rotation
+    plus a change of cell vectors; positions follow through fractional coordinates).
+    Returns (cell rows, positions) in Å."""
+    h = np.asarray(lattice_A, float)
+    frac = np.asarray(positions_A, float) @ np.linalg.inv(h)
+    la, lb, lc = np.linalg.norm(h, axis=1)
+    cos_g = h[0] @ h[1] / (la * lb)
+    cos_b = h[0] @ h[2] / (la * lc)
+    cos_a = h[1] @ h[2] / (lb * lc)
+    bx, by = lb * cos_g, lb * np.sqrt(1.0 - cos_g**2)
+    cx = lc * cos_b
+    cy = (lb * lc * cos_a - bx * cx) / by
+    new = np.array([[la, 0.0, 0.0], [bx, by, 0.0], [cx, cy, np.sqrt(lc**2 - cx**2 - cy**2)]])
+    pos = frac @ new
+    new[2] -= np.round(new[2, 1] / new[1, 1]) * new[1]
+    new[2] -= np.round(new[2, 0] / new[0, 0]) * new[0]
+    new[1] -= np.round(new[1, 0] / new[0, 0]) * new[0]
+    return new, pos
