@@ -52,6 +52,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     idx.add_argument("dir")
 
 
+def _measured(spec, scale: str) -> str | None:
+    """The preset's recorded wall time in words, or None."""
+    from omm_cx.studies.cost import format_hours
+
+    preset = spec.presets.get(scale)
+    m = preset.measured if preset is not None else None
+    if m is None:
+        return None
+    where = ", ".join(x for x in (str(m.date), f"{m.cores} CPU cores",
+                                  m.commit and f"commit {m.commit}", m.note) if x)
+    return f"{format_hours(m.wall_s / 3600)} wall ({where})"
+
+
 def _list(args) -> int:
     import json
 
@@ -66,14 +79,15 @@ def _list(args) -> int:
         rows.append({"name": name, "reference": spec.reference, "title": spec.title,
                      "presets": {s: {"runs": c.n_runs, "simulated_ns": c.simulated_ns,
                                      "cpu_hours": c.cpu_hours, "gpu_hours": c.gpu_hours,
-                                     "text": c.text()} for s, c in costs.items()}})
+                                     "text": c.text(), "measured": _measured(spec, s)}
+                                 for s, c in costs.items()}})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
         print(f"{r['name']}: {r['title']}\n  {r['reference']}")
         for s, c in r["presets"].items():
-            print(f"  {s:5s}  {c['text']}")
+            print(f"  {s:5s}  {c['text']}" + (f"; measured {c['measured']}" if c["measured"] else ""))
     from omm_cx.studies.cost import CPU_MODEL, measured_gpu_ns_per_day
 
     gpu = measured_gpu_ns_per_day()

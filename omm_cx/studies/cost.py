@@ -46,10 +46,11 @@ class Cost:
     def text(self) -> str:
         gpu = f"{self.gpu_hours:.2f} GPU-h" if self.gpu_hours is not None else "GPU-h unmeasured"
         return (f"{self.n_runs} runs, {self.simulated_ns:.3g} ns, "
-                f"{_hours(self.cpu_hours)} on 2 CPU cores, {gpu}")
+                f"{format_hours(self.cpu_hours)} on 2 CPU cores, {gpu}")
 
 
-def _hours(h: float) -> str:
+def format_hours(h: float) -> str:
+    """A duration given in hours, in s, min, h or days."""
     if h < 1 / 60:
         return f"{h * 3600:.0f} s"
     if h < 2:

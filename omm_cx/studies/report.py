@@ -140,6 +140,15 @@ def _published(cl: dict) -> str:
     return "statement"
 
 
+def _measured_text(preset: dict) -> str:
+    m = preset.get("measured")
+    if not m:
+        return ""
+    extra = ", ".join(x for x in (m.get("commit") and f"commit {m['commit']}", m.get("note")) if x)
+    return (f" Measured wall time of this preset: {m['wall_s']:.0f} s on {m['cores']} CPU cores "
+            f"({m['date']}{', ' + extra if extra else ''}).")
+
+
 def format_markdown(report: dict) -> str:
     """report.md: paper, preset, runs, claims (the paper's words, ours with a 95 %
     interval, the verdict and why), quantities (mean ± s.e.m.)."""
@@ -154,7 +163,8 @@ def format_markdown(report: dict) -> str:
               f"Preset: **{report['scale']}**. {pre['why'].strip()}", "",
               f"Runs: {c['finished']} finished, {c['running']} running, {c['failed']} failed, "
               f"{c['pending']} pending; started {report.get('run_started') or '?'}, commit "
-              f"{_short_commit(report.get('run_commit'))}.", "", "## Published vs ours", "",
+              f"{_short_commit(report.get('run_commit'))}." + _measured_text(pre), "",
+              "## Published vs ours", "",
               ("Deterministic study (no sampling noise): one run is exact, and each claim is "
                "compared within its tolerance, the paper's printed precision."
                if any(cl.get("deterministic") for cl in report["claims"]) else
