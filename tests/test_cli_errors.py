@@ -225,7 +225,7 @@ def test_entry_point_prints_one_line_and_traceback_only_when_asked(tmp_path, goo
         t = _python_m("omm_cx", *argv, "-f", "pbcdse")
         assert t.returncode == 2 and "Traceback" in t.stderr and "StructureError" in t.stderr
         assert t.stderr.strip().splitlines()[-1].startswith("omm-cx energy: error:")
-    s = _python_m("omm_cx.simulation", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "r"))
+    s = _python_m("omm_cx", "run", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "r"))
     assert s.returncode == 2 and "Traceback" not in s.stderr
     assert s.stderr.strip().startswith("omm-cx run: error:") and "none.yaml" in s.stderr
 

@@ -80,13 +80,20 @@ def test_every_public_exception_lives_in_errors_under_ommcxerror():
         assert issubclass(cls, errors.OmmCxError) and cls.__doc__ and "xit code" in cls.__doc__
 
 
-def test_old_import_paths_and_builtin_bases_are_kept():
+def test_exported_errors_are_the_one_hierarchy_with_builtin_bases():
+    """Every package that names an error exports the class of omm_cx.errors (the
+    compatibility module omm_cx.simulation.errors is gone: one path per name)."""
+    import importlib
+
     from omm_cx.analysis.xrd.pipeline import AnalysisError
     from omm_cx.bench.lammps import LammpsUnavailable
     from omm_cx.fitting.spec import FitError
     from omm_cx.io.yaml_input import ConfigError
     from omm_cx.lattice_statics import RelaxationError, UnstableStructureError
-    from omm_cx.simulation.errors import RunDirError, RunInterrupted, SimulationError
+    from omm_cx.simulation import RunDirError, RunInterrupted, SimulationError
+
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("omm_cx.simulation.errors")
 
     assert AnalysisError is errors.AnalysisError and LammpsUnavailable is errors.LammpsUnavailable
     assert FitError is errors.FitError and ConfigError is errors.ConfigError

@@ -16,7 +16,7 @@ import pytest
 from omm_cx.errors import RunDirError
 from omm_cx.io.tables import read_json
 from omm_cx.simulation import run
-from omm_cx.simulation.__main__ import main as run_main
+from omm_cx.cli.main import main as cli_main
 from omm_cx.simulation.outputs import dcd_frame_count, read_state_csv, xtc_frames
 from test_run_resume import _cfg
 
@@ -116,7 +116,7 @@ def test_no_usable_checkpoint_stops_with_exit_2_naming_each_file(tmp_path, capsy
     assert after == before  # nothing was cut or rewritten
     # through the command line: exit 2, one line naming the files
     (tmp_path / "cfg.yaml").write_text(_yaml(), encoding="utf-8")
-    code = run_main([str(tmp_path / "cfg.yaml"), "-o", str(out), "--resume", "--steps", "400"])
+    code = cli_main(["run", str(tmp_path / "cfg.yaml"), "-o", str(out), "--resume", "--steps", "400"])
     # (a logging handler an earlier CLI test left on a closed stream may add noise: look
     # at the error line)
     errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]

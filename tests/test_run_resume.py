@@ -38,7 +38,7 @@ WAIT_S = 300        # safety limit for waiting on the subprocess (not a timing a
 
 
 def _start(out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "omm_cx.simulation", str(QUICK), "-o", str(out),
+    cmd = [sys.executable, "-m", "omm_cx", "run", str(QUICK), "-o", str(out),
            "--steps", str(STEPS), "--platform", "CPU", *extra]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             encoding="utf-8")

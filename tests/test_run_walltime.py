@@ -71,7 +71,7 @@ def test_spent_budget_stops_at_once_and_resume_finishes(tmp_path):
 
 
 def _cli(out, *extra):
-    cmd = [sys.executable, "-m", "omm_cx.simulation", str(QUICK), "-o", str(out),
+    cmd = [sys.executable, "-m", "omm_cx", "run", str(QUICK), "-o", str(out),
            "--platform", "CPU", *extra]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, encoding="utf-8", timeout=WAIT_S)
 

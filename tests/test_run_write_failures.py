@@ -30,7 +30,7 @@ LIMIT = 64 * 1024  # bytes: above every other file of the quick run, below its t
 
 
 def _cmd(out, *extra):
-    return [sys.executable, "-m", "omm_cx.simulation", str(QUICK), "-o", str(out),
+    return [sys.executable, "-m", "omm_cx", "run", str(QUICK), "-o", str(out),
             "--platform", "CPU", *extra]
 
 

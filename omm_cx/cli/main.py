@@ -73,7 +73,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentPa
 
 
 def command_parser(name: str, prog: str) -> argparse.ArgumentParser:
-    """A stand-alone parser of one command (``python -m omm_cx.simulation`` is ``run``)."""
+    """A stand-alone parser of one command (e.g. to parse ``omm-cx analyze`` arguments
+    from Python)."""
     module = importlib.import_module(COMMANDS[name][0])
     parser = Parser(prog=prog, description=getattr(module, "DESCRIPTION", None),
                     epilog=getattr(module, "EPILOG", None))

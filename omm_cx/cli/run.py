@@ -1,4 +1,4 @@
-"""``omm-cx run`` (and ``python -m omm_cx.simulation``): MD from a run config.
+"""``omm-cx run``: MD from a run config.
 
 Importing this module does not import OpenMM (:func:`run` imports the runner lazily).
 Exit codes (the one policy of :mod:`omm_cx.cli.main`): 0 finished; 2 bad config, command

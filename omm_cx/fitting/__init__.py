@@ -14,21 +14,20 @@ start values, achieved values, residuals and the optimizer's report.
 See docs/fitting.md.
 """
 
-# Names are imported on first use (PEP 562), so that ``omm_cx.cli.fit`` (the argument
-# parser) can be imported without numpy/scipy.
-_EXPORTS = {
-    "FitResult": "fit", "evaluate": "fit", "run_fit": "fit",
-    "Evaluation": "objective", "Objective": "objective", "forcefield_with": "objective",
+from omm_cx._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "FitResult": "fit",
+    "evaluate": "fit",
+    "run_fit": "fit",
+    "Evaluation": "objective",
+    "Objective": "objective",
+    "forcefield_with": "objective",
     "comparison_table": "report",
-    "FitError": "spec", "FitSpec": "spec", "FreeParameter": "spec", "load_fit_spec": "spec",
-    "PROPERTIES": "targets", "Target": "targets",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(f"omm_cx.fitting.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'omm_cx.fitting' has no attribute {name!r}")
+    "FitError": "spec",
+    "FitSpec": "spec",
+    "FreeParameter": "spec",
+    "load_fit_spec": "spec",
+    "PROPERTIES": "targets",
+    "Target": "targets",
+})

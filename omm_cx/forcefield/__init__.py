@@ -1,11 +1,11 @@
 """Force-field layer: parameter files -> validated parameters -> OpenMM forces."""
 
-from omm_cx.forcefield.params import (
-    ForceField,
-    PairTerm,
-    Species,
-    available_forcefields,
-    load_forcefield,
-)
+from omm_cx._lazy import lazy_exports
 
-__all__ = ["ForceField", "PairTerm", "Species", "available_forcefields", "load_forcefield"]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "ForceField": "params",
+    "PairTerm": "params",
+    "Species": "params",
+    "available_forcefields": "params",
+    "load_forcefield": "params",
+})

@@ -1,5 +1,6 @@
 """Atomic file writes: a temporary file in the same folder, then a rename, so a good
-output is never replaced by a half-written one.
+output is never replaced by a half-written one; and the one set of helpers that puts
+what was written on disk (:func:`fsync_file`, :func:`fsync_path`, :func:`fsync_dir`).
 
 The temporary file of ``DIR/NAME`` is ``DIR/.NAME.XXXXXXXX.tmp``; a process killed while
 writing leaves it behind, and :func:`remove_temporaries` removes such leftovers (call it
@@ -57,6 +58,39 @@ def atomic_save_npy(path: str | os.PathLike, array) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, array)
+
+
+def fsync_file(fh) -> None:
+    """Python's buffer and the OS cache of an open file to disk."""
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def fsync_path(path: str | os.PathLike) -> None:
+    """Put a file that another object writes (trajectory, CSV) on disk; nothing if it
+    does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Put a folder's entries (renames) on disk, where the file system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def temporaries(folder: str | os.PathLike) -> list[Path]:

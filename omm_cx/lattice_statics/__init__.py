@@ -3,39 +3,30 @@ constants and bulk moduli of periodic crystals, and validation of force fields a
 the published lattice statics.
 
 Modules: :mod:`.lattice_sums` (Ewald + short-range sums), :mod:`.relax` (relaxation over
-a, c, u), :mod:`.elastic` (c_ij, B), :mod:`.validate` (comparison with the papers).
+a, c, u), :mod:`.relax_cell`
+(every position and the cell), :mod:`.elastic` (c_ij, B), :mod:`.validate` (comparison with the papers).
 """
 
-from omm_cx.lattice_statics.elastic import (
-    UnstableStructureError,
-    bulk_modulus_reuss,
-    bulk_modulus_voigt,
-    elastic_constants,
-    independent_constants,
-)
-from omm_cx.lattice_statics.lattice_sums import (
-    LatticeSum,
-    ewald_energy,
-    ewald_parameters,
-    lattice_energy,
-)
-from omm_cx.lattice_statics.relax import (
-    RelaxationError,
-    RelaxedStructure,
-    relax_phase,
-    relax_structure,
-)
-from omm_cx.lattice_statics.transitions import transition_pressure
-from omm_cx.lattice_statics.validate import (
-    format_validation_table,
-    phase_properties,
-    validate_forcefield,
-)
+from omm_cx._lazy import lazy_exports
 
-__all__ = [
-    "LatticeSum", "RelaxationError", "RelaxedStructure", "UnstableStructureError",
-    "bulk_modulus_reuss", "bulk_modulus_voigt", "elastic_constants", "ewald_energy",
-    "ewald_parameters", "format_validation_table", "independent_constants",
-    "lattice_energy", "phase_properties", "relax_phase", "relax_structure",
-    "transition_pressure", "validate_forcefield",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "UnstableStructureError": "elastic",
+    "bulk_modulus_reuss": "elastic",
+    "bulk_modulus_voigt": "elastic",
+    "elastic_constants": "elastic",
+    "independent_constants": "elastic",
+    "LatticeSum": "lattice_sums",
+    "ewald_energy": "lattice_sums",
+    "ewald_parameters": "lattice_sums",
+    "lattice_energy": "lattice_sums",
+    "RelaxationError": "relax",
+    "RelaxedStructure": "relax",
+    "relax_phase": "relax",
+    "relax_structure": "relax",
+    "RelaxedCell": "relax_cell",
+    "relax_cell": "relax_cell",
+    "transition_pressure": "transitions",
+    "format_validation_table": "validate",
+    "phase_properties": "validate",
+    "validate_forcefield": "validate",
+})

@@ -4,8 +4,7 @@
     result = run("examples/quick.yaml", "out/quick")          # RunResult
     result = run(cfg_dict, "out/x", steps=5000, resume=True)
 
-Command line: ``omm-cx run CONFIG -o DIR [--steps N] [--platform NAME] [--resume]``, or
-``python -m omm_cx.simulation CONFIG -o DIR ...``. Modules: :mod:`.config` (the YAML
+Command line: ``omm-cx run CONFIG -o DIR [--steps N] [--platform NAME] [--resume]``. Modules: :mod:`.config` (the YAML
 keys), :mod:`.choices` (ensemble, status, ... as string enums), :mod:`.runner` (the run),
 :mod:`.resume` (fresh start, resume or nothing to do), :mod:`.start` (minimization and the
 new run record), :mod:`.record` (run.json, typed: :class:`RunRecord`), :mod:`.rundir` (the
@@ -18,23 +17,17 @@ output folder), :mod:`.outputs` (roll-back of trajectory/CSV on resume),
 Importing this package does not import OpenMM.
 """
 
-from __future__ import annotations
+from omm_cx._lazy import lazy_exports
 
-from omm_cx.simulation.config import RunConfig, load_config
-from omm_cx.simulation.errors import (
-    ConfigError,
-    RunDirError,
-    RunInterrupted,
-    SimulationError,
-)
-
-
-def run(config, out_dir, **kwargs):
-    """Run MD; see :func:`omm_cx.simulation.runner.run` for the arguments."""
-    from omm_cx.simulation.runner import run as _run
-
-    return _run(config, out_dir, **kwargs)
-
-
-__all__ = ["run", "load_config", "RunConfig", "ConfigError", "RunDirError", "RunInterrupted",
-           "SimulationError"]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "run": "runner",
+    "load_config": "config",
+    "RunConfig": "config",
+    "RunFolder": "rundir",
+    "read_run_record": "record",
+    "RunRecord": "record",
+    "ConfigError": "omm_cx.errors",
+    "RunDirError": "omm_cx.errors",
+    "RunInterrupted": "omm_cx.errors",
+    "SimulationError": "omm_cx.errors",
+})

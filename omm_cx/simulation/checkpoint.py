@@ -28,6 +28,7 @@ import os
 import signal
 from pathlib import Path
 
+from omm_cx.io.atomic import fsync_dir, fsync_file
 from omm_cx.simulation.record import CheckpointEntry, FileDigest
 
 CHECKPOINT_FILE = "checkpoint.chk"
@@ -72,37 +73,11 @@ def _write_temp(path: Path, data: bytes) -> Path:
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            fsync_file(fh)
     except BaseException:
         tmp.unlink(missing_ok=True)  # e.g. a full disk: leave no partial file behind
         raise
     return tmp
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def fsync_path(path: str | os.PathLike) -> None:
-    """Flush a file that another object writes (trajectory, CSV) to disk."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove_temp_files(out_dir: str | os.PathLike) -> list[Path]:
@@ -163,7 +138,7 @@ def save_checkpoint(simulation, out_dir: str | os.PathLike,
     os.replace(tmp["state"], out / STATE_FILE)
     fault_point("checkpoint-xml")
     os.replace(tmp["binary"], out / CHECKPOINT_FILE)
-    _fsync_dir(out)
+    fsync_dir(out)
     fault_point("checkpoint-files")
     digests = {kind: FileDigest(file=cur, size=len(data[kind]),
                                 sha256=hashlib.sha256(data[kind]).hexdigest())

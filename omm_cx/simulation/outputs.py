@@ -15,7 +15,7 @@ checkpoint at step S first keeps exactly the frames/rows at steps <= S, then app
 
 Frames are written at steps k x interval (k = 1, 2, ...; OpenMM's reporters never write
 step 0), so a run resumed at step S must hold floor(S / interval) complete frames; fewer
-is an error (:class:`~omm_cx.simulation.errors.RunDirError`), since the gap cannot be filled.
+is an error (:class:`~omm_cx.errors.RunDirError`), since the gap cannot be filled.
 
 DCD: fixed-size frames after a header (CHARMM layout, as OpenMM's ``DCDFile`` writes it);
 truncation cuts whole frames and rewrites the frame count in the header. XTC: frames of
@@ -29,9 +29,9 @@ import os
 import struct
 from pathlib import Path
 
-from omm_cx.io.atomic import atomic_write_text
+from omm_cx.io.atomic import atomic_write_text, fsync_file
 from omm_cx.io.dcd import DcdLayout, dcd_layout
-from omm_cx.simulation.errors import RunDirError
+from omm_cx.errors import RunDirError
 from omm_cx.simulation.record import OutputPrefix
 
 _XTC_MAGIC = 1995
@@ -71,8 +71,7 @@ def truncate_dcd(path: str | os.PathLike, keep_frames: int) -> int:
         fh.write(struct.pack("<i", keep))
         fh.seek(20)
         fh.write(struct.pack("<i", istart + max(keep - 1, 0) * nsavc))
-        fh.flush()
-        os.fsync(fh.fileno())
+        fsync_file(fh)
     return found
 
 
@@ -110,8 +109,7 @@ def truncate_xtc(path: str | os.PathLike, keep_frames: int) -> int:
     keep = min(len(frames), keep_frames)
     with open(path, "r+b") as fh:
         fh.truncate(frames[keep - 1][1] if keep else 0)
-        fh.flush()
-        os.fsync(fh.fileno())
+        fsync_file(fh)
     return len(frames)
 
 
@@ -271,6 +269,5 @@ def verify_and_cut(path: str | os.PathLike, prefix: OutputPrefix | None, step: i
             fh.write(struct.pack("<i", prefix.count))
             fh.seek(20)
             fh.write(struct.pack("<i", istart + max(prefix.count - 1, 0) * nsavc))
-        fh.flush()
-        os.fsync(fh.fileno())
+        fsync_file(fh)
     return hasher

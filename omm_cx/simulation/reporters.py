@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from omm_cx import units
+from omm_cx.io.atomic import fsync_file, fsync_path
 
 
 class TrajectoryReporter:
@@ -70,22 +71,13 @@ class TrajectoryReporter:
     def flush(self) -> None:
         """Python's buffer and the OS cache of the file to disk."""
         if self.file is not None and not self.file.closed:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-        elif self.path.is_file():
-            _fsync_path(self.path)
+            fsync_file(self.file)
+        else:
+            fsync_path(self.path)
 
     def close(self) -> None:
         if self.file is not None and not self.file.closed:
             self.file.close()
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def state_reporter(stream, interval_steps: int, append: bool):
@@ -127,8 +119,7 @@ class FileReporters:
         (the frames/rows they hold: one every interval)."""
         self.trajectory.flush()
         if not self.state_file.closed:
-            self.state_file.flush()
-            os.fsync(self.state_file.fileno())
+            fsync_file(self.state_file)
         return tuple(h.update(step // every) for h, every in zip(self.hashers, self.intervals))
 
     @property

@@ -29,7 +29,7 @@ from omm_cx.simulation import checkpoint as ckpt
 from omm_cx.simulation import faults, health, lock, provenance, rundir, start
 from omm_cx.simulation.choices import RunStatus
 from omm_cx.simulation.config import RESUMABLE_CHANGES, RunConfig, check_timestep_for_masses, load_config
-from omm_cx.simulation.errors import RunInterrupted, SimulationError
+from omm_cx.errors import RunInterrupted, SimulationError
 from omm_cx.simulation.record import PlatformRecord, RunRecord, RunSettings, Segment
 from omm_cx.simulation.restore import restore, segment_details
 from omm_cx.simulation.result import RunResult, run_files

@@ -81,15 +81,9 @@ def load_build_dir(path) -> LoadedSystem:
 
 
 def _load_recipe(cfg: RunConfig) -> LoadedSystem:
+    from omm_cx.systems.recipes import build_recipe
+
     name = cfg.source["recipe"]
-    try:
-        from omm_cx.systems.recipes import build_recipe
-    except ImportError as exc:
-        raise ConfigError(
-            f"{cfg.origin}: key 'recipe': recipes are not available yet in this omm_cx "
-            f"({exc}); build the system elsewhere and give 'build: DIR', or give "
-            f"'system: {{forcefield: ..., structure: file.pdb}}'"
-        ) from None
     built = build_recipe(name, seed=cfg.seed)
     record = BuildRecord.from_dict(built.info, f"recipe {name}")
     return LoadedSystem(built.structure, built.system, record, f"recipe {name}")
