@@ -46,7 +46,7 @@ def _launch(cfg_path: Path, out: Path, steps: int, fault: str | None) -> subproc
     env = {k: v for k, v in os.environ.items() if k != "OMM_CX_FAULT"}
     if fault:
         env["OMM_CX_FAULT"] = fault
-    cmd = [sys.executable, "-m", "omm_cx.simulation", str(cfg_path), "-o", str(out), "--resume",
+    cmd = [sys.executable, "-m", "omm_cx", "run", str(cfg_path), "-o", str(out), "--resume",
            "--steps", str(steps)]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, encoding="utf-8")
