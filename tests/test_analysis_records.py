@@ -14,7 +14,8 @@ from omm_cx.analysis.groups import as_build_record, groups_from_build_info, load
 from omm_cx.analysis.options import AnalysisOptions
 from omm_cx.errors import AnalysisError
 from omm_cx.io.tables import read_json
-from omm_cx.systems.record import BuildRecord, BuildSource
+from omm_cx.choices import BuildSource
+from omm_cx.systems.record import BuildRecord
 
 V1 = Path(__file__).resolve().parent / "data" / "records_v1"
 

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "omm_cx"
 #: Stage of each top-level part of omm_cx, lowest first (docs/architecture.md). Parts of
 #: one stage must not import each other, except within the base stage.
 STAGES: dict[str, int] = {
-    "": 0, "_lazy": 0, "errors": 0, "units": 0, "platforms": 0, "periodic": 0, "io": 0,
+    "": 0, "_lazy": 0, "choices": 0, "errors": 0, "units": 0, "platforms": 0, "periodic": 0, "io": 0,
     "forcefield": 1,
     "crystals": 2,
     "lattice_statics": 3,
@@ -25,7 +25,7 @@ STAGES: dict[str, int] = {
     "bench": 8, "studies": 8,
     "cli": 9,
 }
-BASE = {"", "_lazy", "errors", "units", "platforms", "periodic", "io"}
+BASE = {"", "_lazy", "choices", "errors", "units", "platforms", "periodic", "io"}
 
 
 def module_name(path: Path) -> str:

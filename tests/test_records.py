@@ -9,7 +9,7 @@ import pytest
 from omm_cx.errors import OmmCxError, RunDirError, StructureError
 from omm_cx.io.tables import read_json, write_json
 from omm_cx.simulation import run
-from omm_cx.simulation.choices import Ensemble, RunStatus, SeedSource, SourceKind
+from omm_cx.choices import Ensemble, RunStatus, SeedSource, SourceKind
 from omm_cx.simulation.record import RUN_JSON_FORMAT, RunRecord, read_run_record, write_run_record
 from omm_cx.systems.builddir import read_build_dir
 from omm_cx.systems.record import (

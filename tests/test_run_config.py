@@ -10,7 +10,7 @@ import pytest
 from omm_cx.errors import OmmCxError
 from omm_cx.platforms import available_platforms
 from omm_cx.simulation import ConfigError, load_config, run
-from omm_cx.simulation.__main__ import main as module_main
+from omm_cx.cli.main import main as cli_main
 from omm_cx.cli.main import build_parser
 from omm_cx.simulation.config import MAX_TIMESTEP_FS
 from omm_cx.io.pdb import write_pdb
@@ -91,10 +91,11 @@ def test_missing_recipe_fails_before_writing(tmp_path):
     assert not out.exists()
 
 
-def test_recipes_module_missing_gives_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "omm_cx.systems.recipes", None)  # import now raises ImportError
-    with pytest.raises(ConfigError, match="recipes are not available yet.*build: DIR"):
-        run(base(system=None, recipe="pbse-nc-cd-psl"), tmp_path / "run")
+def test_unknown_recipe_gives_clear_error_and_writes_nothing(tmp_path):
+    """(The guard for a missing recipes module is gone: recipes are part of omm_cx.)"""
+    with pytest.raises(OmmCxError, match="no-such-recipe"):
+        run(base(system=None, recipe="no-such-recipe"), tmp_path / "run")
+    assert not (tmp_path / "run" / "run.json").exists()
 
 
 def test_platform_not_available_fails_before_writing(tmp_path):
@@ -124,7 +125,7 @@ def test_cli_exit_code_2_on_bad_config(tmp_path, capsys):
     bad.write_text(text, encoding="utf-8")
     (tmp_path / "quick").mkdir()
     (tmp_path / "quick" / "structure.pdb").write_bytes(LIQUID.read_bytes())
-    assert module_main([str(bad), "-o", str(tmp_path / "out")]) == 2
+    assert cli_main(["run", str(bad), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "temperature_K" in err
 

@@ -50,7 +50,7 @@ example with every key and its default::
                                   # (exit 4, status 'stopped'; see omm_cx.simulation.walltime)
 
 The choices (``ensemble``, ``barostat``, ``report.trajectory_format``, ``precision``) are read
-case-insensitively into the string enums of :mod:`omm_cx.simulation.choices`.
+case-insensitively into the string enums of :mod:`omm_cx.choices`.
 
 Time-step rule (documented, enforced): ``timestep_fs`` must be at most
 :data:`MAX_TIMESTEP_FS` (5 fs), and at most 0.5 fs x sqrt(lightest mass / amu) once the
@@ -71,7 +71,7 @@ from typing import Any, Mapping
 from omm_cx import units
 from omm_cx.io.validation import validate_input
 from omm_cx.io.yaml_input import ConfigError, load_yaml
-from omm_cx.simulation.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
+from omm_cx.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
 from omm_cx.simulation.config_schema import (
     ABORT_TEMPERATURE_FACTOR,
     BAROSTATS,

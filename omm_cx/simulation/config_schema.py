@@ -17,12 +17,12 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from omm_cx import units
 from omm_cx.io.validation import InputModel, Positive, Whole, key_error
-from omm_cx.simulation.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
-from omm_cx.systems.record import ChargePolicy
+from omm_cx.choices import Barostat, Ensemble, Precision, SourceKind, TrajectoryFormat
+from omm_cx.choices import ChargePolicy
 from omm_cx.simulation.walltime import parse_duration
 
 #: The accepted strings of each choice (the values of the enums of
-#: :mod:`omm_cx.simulation.choices`).
+#: :mod:`omm_cx.choices`).
 ENSEMBLES = tuple(e.value for e in Ensemble)
 BAROSTATS = tuple(e.value for e in Barostat)
 TRAJECTORY_FORMATS = tuple(e.value for e in TrajectoryFormat)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from omm_cx.errors import RunDirError, WriteError
-from omm_cx.simulation.choices import RunStatus
+from omm_cx.choices import RunStatus
 
 #: errno -> what to do about it.
 WRITE_ERRNOS = {

@@ -37,8 +37,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_serializer,
@@ -47,8 +45,9 @@ from pydantic import (
 )
 
 from omm_cx.errors import OmmCxError, RunDirError
+from omm_cx.io.record_base import OpenRecord, Record
 from omm_cx.io.tables import read_json, to_jsonable, write_json
-from omm_cx.simulation.choices import (
+from omm_cx.choices import (
     Barostat,
     Ensemble,
     Precision,
@@ -64,15 +63,7 @@ RUN_JSON_FORMAT = 3
 _FIX = "the run's settings are unknown: use --overwrite to start the run again"
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class ReportSettings(_Open):
+class ReportSettings(OpenRecord):
     """Output intervals in steps and the trajectory format."""
 
     trajectory_steps: int
@@ -81,7 +72,7 @@ class ReportSettings(_Open):
     trajectory_format: TrajectoryFormat = TrajectoryFormat.DCD
 
 
-class RunSettings(_Open):
+class RunSettings(OpenRecord):
     """The resolved settings a run uses (:meth:`RunConfig.as_dict` plus the seed)."""
 
     source_kind: SourceKind
@@ -110,7 +101,7 @@ class RunSettings(_Open):
         return to_jsonable(self.model_dump(mode="json", exclude_unset=True))
 
 
-class Seeds(_Record):
+class Seeds(Record):
     """Seeds derived from the run's seed (:func:`omm_cx.simulation.engine.derive_seeds`)."""
 
     integrator: int
@@ -118,7 +109,7 @@ class Seeds(_Record):
     barostat: int
 
 
-class RunSystem(_Record):
+class RunSystem(Record):
     """The simulated system: its build record (without the groups; the full record is in
     ``build/build.json``) and the size of each group."""
 
@@ -138,7 +129,7 @@ class RunSystem(_Record):
         return None if v is None else v.to_dict(groups=False)
 
 
-class PlatformRecord(_Record):
+class PlatformRecord(Record):
     """The OpenMM platform the Context runs on and its property values."""
 
     name: str
@@ -146,7 +137,7 @@ class PlatformRecord(_Record):
     speed: float | None = None
 
 
-class Minimization(_Record):
+class Minimization(Record):
     """Energy minimization before a fresh start (eV, eV/Å)."""
 
     initial_energy_eV: float | None
@@ -154,7 +145,7 @@ class Minimization(_Record):
     tolerance_eV_per_A: float
 
 
-class TrajectoryInfo(_Record):
+class TrajectoryInfo(Record):
     """The trajectory file, its frame interval and how its coordinates are written."""
 
     file: str
@@ -168,7 +159,7 @@ _SEGMENT_V3_KEYS = ("device", "openmm", "resumed_from_step", "resume_note",
                     "restart_potential_kJmol")
 
 
-class Segment(_Record):
+class Segment(Record):
     """One start or resume of a run: steps, times (ISO 8601, UTC), platform, device, OpenMM
     version, host, speed; for a resume the checkpoint step and file it continued from, why
     that file (``resume_note``: a fallback or another platform) and the potential energy
@@ -200,7 +191,7 @@ class Segment(_Record):
         return data
 
 
-class FileDigest(_Record):
+class FileDigest(Record):
     """A checkpoint file: its name in the run folder, size (bytes) and SHA-256 (hex)."""
 
     file: str
@@ -208,7 +199,7 @@ class FileDigest(_Record):
     sha256: str
 
 
-class OutputPrefix(_Record):
+class OutputPrefix(Record):
     """The trajectory or state.csv as it was at a checkpoint: its first ``size`` bytes,
     their SHA-256 (DCD: with the header's frame count and last step zeroed, the two fields
     that change with every frame) and the frames or rows they hold."""
@@ -219,7 +210,7 @@ class OutputPrefix(_Record):
     count: int
 
 
-class CheckpointEntry(_Record):
+class CheckpointEntry(Record):
     """One checkpoint: its step, when and where it was written, its binary (exact) and
     XML (portable) files, the potential energy of its state (kJ/mol) and the outputs it
     covers. A file found damaged or missing on a resume is dropped (``None``)."""
@@ -235,7 +226,7 @@ class CheckpointEntry(_Record):
     state_csv: OutputPrefix | None = None
 
 
-class RunRecord(_Record):
+class RunRecord(Record):
     """Contents of run.json (see the module docstring for the format versions)."""
 
     format: int = RUN_JSON_FORMAT

@@ -15,7 +15,7 @@ from omm_cx.errors import RunDirError
 from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation import checkpoint as ckpt
 from omm_cx.simulation import rundir
-from omm_cx.simulation.choices import RunStatus
+from omm_cx.choices import RunStatus
 from omm_cx.simulation.config import RESUMABLE_CHANGES, RunConfig
 from omm_cx.simulation.record import RunRecord
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from omm_cx.errors import RunDirError, StructureError
 from omm_cx.io import atomic
 from omm_cx.simulation.checkpoint import CHECKPOINT_FILES
-from omm_cx.simulation.choices import RunStatus
+from omm_cx.choices import RunStatus
 from omm_cx.simulation.record import RUN_JSON_FORMAT, RunRecord, read_run_record, write_run_record
 from omm_cx.systems.builddir import BuildFolder
 

@@ -27,7 +27,7 @@ from omm_cx.io.pdb import Structure, write_pdb
 from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation import checkpoint as ckpt
 from omm_cx.simulation import faults, health, lock, provenance, rundir, start
-from omm_cx.simulation.choices import RunStatus
+from omm_cx.choices import RunStatus
 from omm_cx.simulation.config import RESUMABLE_CHANGES, RunConfig, check_timestep_for_masses, load_config
 from omm_cx.errors import RunInterrupted, SimulationError
 from omm_cx.simulation.record import PlatformRecord, RunRecord, RunSettings, Segment

@@ -16,7 +16,8 @@ from omm_cx import __version__
 from omm_cx.io.yaml_input import ConfigError
 from omm_cx.simulation.config import RunConfig
 from omm_cx.io.pdb import Structure, check_no_overlaps
-from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy
+from omm_cx.choices import BuildSource, ChargePolicy
+from omm_cx.systems.record import BuildRecord
 
 
 @dataclass

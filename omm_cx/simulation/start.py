@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omm_cx import units
 from omm_cx.simulation import health, provenance
-from omm_cx.simulation.choices import RunStatus, SeedSource
+from omm_cx.choices import RunStatus, SeedSource
 from omm_cx.simulation.config import RunConfig
 from omm_cx.simulation.record import (
     Minimization,

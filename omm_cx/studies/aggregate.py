@@ -25,11 +25,11 @@ from omm_cx.studies.segments import ANALYSIS, RESULT_JSON
 from omm_cx.studies.state import PLAN_JSON, STATUS_JSON
 from omm_cx.studies.spec import QuantityInput, StudySpec
 
-__all__ = ["RunRecord", "Group", "load_runs", "read_quantity", "aggregate", "mean_sem"]
+__all__ = ["StudyRun", "Group", "load_runs", "read_quantity", "aggregate", "mean_sem"]
 
 
 @dataclass
-class RunRecord:
+class StudyRun:
     """One run folder: its plan, status (None: never started) and folder."""
 
     key: str
@@ -98,7 +98,7 @@ def mean_sem(values) -> tuple[float, float]:
     return float(np.mean(v)), sem
 
 
-def load_runs(out_dir: str | Path) -> list[RunRecord]:
+def load_runs(out_dir: str | Path) -> list[StudyRun]:
     """The runs of a study folder in the order of study.json's keys (else sorted)."""
     out = Path(out_dir)
     keys = None
@@ -114,7 +114,7 @@ def load_runs(out_dir: str | Path) -> list[RunRecord]:
             continue
         plan = RunPlan.from_json(read_json(d / PLAN_JSON, PLAN_JSON))
         status = read_json(d / STATUS_JSON, STATUS_JSON) if (d / STATUS_JSON).is_file() else None
-        records.append(RunRecord(key, plan, status, d))
+        records.append(StudyRun(key, plan, status, d))
     return records
 
 
@@ -130,7 +130,7 @@ def _dig(data: Any, path: str) -> Any:
     return data
 
 
-def read_quantity(run: RunRecord, q: QuantityInput | str) -> Any:
+def read_quantity(run: StudyRun, q: QuantityInput | str) -> Any:
     """The quantity of one run (``q``: a quantity or its ``from`` text): a float, an
     (x, y) pair of arrays, or None when the run has no such output (not finished,
     analysis skipped, key absent)."""
@@ -174,7 +174,7 @@ def group_labels(spec: StudySpec, plan: RunPlan) -> dict:
     return {n: plan.params[n] for n in names if n in plan.params}
 
 
-def aggregate(spec: StudySpec, runs: list[RunRecord]) -> dict[str, list[Group]]:
+def aggregate(spec: StudySpec, runs: list[StudyRun]) -> dict[str, list[Group]]:
     """quantity name -> the groups (in run order) with mean and s.e.m. over seeds. Only
     finished runs contribute; the others are listed in ``missing``."""
     out: dict[str, list[Group]] = {}

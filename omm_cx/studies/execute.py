@@ -38,7 +38,8 @@ from omm_cx.simulation.lock import acquire
 from omm_cx.studies import segments as seg
 from omm_cx.studies.cluster import (SLOT, local_cluster, local_layout, jobqueue_cluster,
                                     read_cluster, segment_budget_s)
-from omm_cx.studies.state import (FAILED, FINISHED, PENDING, PLAN_JSON, RUNNING, StudyStatus,
+from omm_cx.studies.state import (FAILED, FINISHED, PENDING, PLAN_JSON, RUNNING, STATUS_JSON,
+                                  StudyStatus,
                                   new_status, now_iso, read_status, read_study_json,
                                   run_folder, study_status, update_status, write_study_json)
 
@@ -86,7 +87,7 @@ def prepare_folder(out: Path, plans: list[dict], name: str, scale: str,
             continue
         folder.mkdir(parents=True, exist_ok=True)
         write_json(path, plan)
-        write_json(folder / "status.json", new_status(plan.get("length_ps") or 0.0))
+        write_json(folder / STATUS_JSON, new_status(plan.get("length_ps") or 0.0))
     from omm_cx.simulation.provenance import git_describe
 
     write_study_json(out, {"name": name, "scale": scale, "spec_sha256": spec_sha256,

@@ -4,7 +4,8 @@
 Layout (see :mod:`omm_cx.studies.execute`)::
 
     DIR/study.json                 {name, scale, spec_sha256, created, keys, workers}
-    DIR/runs/<key>/status.json     {state, error, segments, simulated_ps, length_ps, wall_s, phase}
+    DIR/runs/<key>/status.json     {format, state, error, segments, simulated_ps, length_ps,
+                                    wall_s, phase, updated}: :class:`StudyRunStatus`
     DIR/runs/<key>/segments.jsonl  one line per finished segment
                                    {index, start_ps, end_ps, wall_s, host, status, ...}
 
@@ -21,6 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from omm_cx.choices import RunStatus
 from omm_cx.errors import OmmCxError
 from omm_cx.io.atomic import atomic_write_text
 from omm_cx.io.tables import json_text, read_json, write_json
@@ -32,10 +36,33 @@ STATUS_JSON = "status.json"
 SEGMENTS_JSONL = "segments.jsonl"
 PLAN_JSON = "plan.json"
 
-PENDING, RUNNING, FINISHED, FAILED = "pending", "running", "finished", "failed"
+#: The states of a study's run: the run status vocabulary of omm_cx (:class:`RunStatus`).
+PENDING, RUNNING, FINISHED, FAILED = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.FINISHED,
+                                      RunStatus.FAILED)
 STATES = (PENDING, RUNNING, FINISHED, FAILED)
-#: The names of :attr:`StudyStatus.counts` for each state.
-COUNT_NAMES = {FINISHED: "done", RUNNING: "running", FAILED: "failed", PENDING: "pending"}
+#: The names of :attr:`StudyStatus.counts` for each state (keyed by the JSON string).
+COUNT_NAMES = {FINISHED.value: "done", RUNNING.value: "running", FAILED.value: "failed",
+               PENDING.value: "pending"}
+#: Version of the status.json layout written by this omm_cx (a file without ``format``
+#: is version 1, the same keys).
+STATUS_FORMAT = 1
+
+
+class StudyRunStatus(BaseModel):
+    """``status.json`` of one run of a study: its state, the error of a failed run, the
+    segments done, simulated and target ps, wall s and the phase (md, analysis, call)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = STATUS_FORMAT
+    state: RunStatus = RunStatus.PENDING
+    error: str | None = None
+    segments: int = 0
+    simulated_ps: float = 0.0
+    length_ps: float = 0.0
+    wall_s: float = 0.0
+    phase: str | None = None
+    updated: str | None = None
 
 
 def now_iso() -> str:
@@ -48,29 +75,27 @@ def run_folder(out_dir: str | os.PathLike, key: str) -> Path:
 
 
 def new_status(length_ps: float = 0.0) -> dict[str, Any]:
-    """The status of a run that has not started."""
-    return {"state": PENDING, "error": None, "segments": 0, "simulated_ps": 0.0,
-            "length_ps": float(length_ps), "wall_s": 0.0, "phase": None, "updated": now_iso()}
+    """The status of a run that has not started (the dict of :class:`StudyRunStatus`)."""
+    return StudyRunStatus(length_ps=float(length_ps), updated=now_iso()).model_dump(mode="json")
 
 
 def read_status(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """``status.json`` of a run folder (a pending status when it is missing or unreadable:
-    the run is then simply done again from its checkpoint)."""
+    """``status.json`` of a run folder, validated (:class:`StudyRunStatus`), as a dict; a
+    pending status when it is missing, unreadable or not a status: the run is then
+    simply done again from its checkpoint."""
     path = Path(run_dir) / STATUS_JSON
     try:
         data = read_json(path, "run status")
-    except OmmCxError:
-        data = None
-    status = new_status()
-    if isinstance(data, dict):
-        status.update(data)
-    return status
+        return StudyRunStatus.model_validate(data).model_dump(mode="json")
+    except (OmmCxError, ValidationError):
+        return new_status()
 
 
 def update_status(run_dir: str | os.PathLike, **changes: Any) -> dict[str, Any]:
     """Read, change and write back ``status.json`` (atomically); returns the new status."""
     status = read_status(run_dir)
     status.update(changes, updated=now_iso())
+    status = StudyRunStatus.model_validate(status).model_dump(mode="json")
     write_json(Path(run_dir) / STATUS_JSON, status)
     return status
 
@@ -225,6 +250,6 @@ def study_status(out_dir: str | os.PathLike) -> StudyStatus:
                        int(info.get("workers") or 1), measured_rate(out, keys))
 
 
-__all__ = ["STATES", "PENDING", "RUNNING", "FINISHED", "FAILED", "StudyStatus", "study_status",
+__all__ = ["STATES", "PENDING", "RUNNING", "FINISHED", "FAILED", "StudyRunStatus", "StudyStatus", "study_status",
            "read_status", "update_status", "read_segments", "append_segment", "new_status",
            "run_folder", "read_study_json", "write_study_json", "measured_rate"]

@@ -117,7 +117,8 @@ def _write_periodic_build(out_dir: Path, ff, species: list, positions, box, name
     from omm_cx.forcefield.openmm_forces import create_system
     from omm_cx.io.pdb import Structure
     from omm_cx.systems.builddir import write_build_dir
-    from omm_cx.systems.record import BuildRecord, BuildSource, ChargePolicy
+    from omm_cx.choices import BuildSource, ChargePolicy
+    from omm_cx.systems.record import BuildRecord
 
     box = np.asarray(box, float)
     net = round(float(sum(ff.charge(x) for x in species)), 9)

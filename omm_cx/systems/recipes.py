@@ -262,7 +262,8 @@ def _build_info(name, ff, structure, groups, seed, policy, removal, record, doc)
         "recipe": doc,
         **record,
     }
-    from omm_cx.systems.record import BuildRecord, BuildSource
+    from omm_cx.choices import BuildSource
+    from omm_cx.systems.record import BuildRecord
 
     # the typed build record validates the dict; build.json holds exactly this dict
     return BuildRecord.from_dict({"source": BuildSource.RECIPE, **info}, name).to_dict()

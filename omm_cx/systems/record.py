@@ -24,14 +24,15 @@ being carried along silently. The recipe as read (``recipe``) is free-form on pu
 
 from __future__ import annotations
 
-import enum
 import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from omm_cx.choices import BuildSource, ChargePolicy, Facet, Role
 from omm_cx.errors import OmmCxError, StructureError
+from omm_cx.io.record_base import Record
 from omm_cx.io.tables import read_json, to_jsonable, write_json
 
 #: Version of the build.json layout written by this omm_cx.
@@ -40,49 +41,17 @@ BUILD_JSON_FORMAT = 2
 _V1_BACKGROUND = "background"
 
 
-class Choice(str, enum.Enum):
-    """A choice written to JSON as its plain string value (``str()`` gives the value)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
-class ChargePolicy(Choice):
-    """``neutral``: the system is neutral (the builder removes surplus ions);
-    ``background``: a net charge is left to PME's uniform neutralizing background."""
-
-    NEUTRAL = "neutral"
-    BACKGROUND = "background"
 
 
-class BuildSource(Choice):
-    """Where the system came from: a recipe (:mod:`omm_cx.systems.recipes`) or a PDB file
-    with a force field (a run config's ``system:`` source)."""
-
-    RECIPE = "recipe"
-    STRUCTURE = "structure"
 
 
-class Role(Choice):
-    """Role of a species in the force field."""
-
-    CATION = "cation"
-    ANION = "anion"
-    LIGAND = "ligand"
 
 
-class Facet(Choice):
-    """Facet of a dumbbell tip facing the rod."""
-
-    F100 = "100"
-    F111 = "111"
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
-
-
-class CrystalRecord(_Record):
+class CrystalRecord(Record):
     """One crystal of the build: structure type, species, lattice parameters (Å) and the
     rotation crystal -> lab (rows: lab components of the crystal axes)."""
 
@@ -107,7 +76,7 @@ class CrystalRecord(_Record):
         return v
 
 
-class RemovedIon(_Record):
+class RemovedIon(Record):
     """An ion the builder removed (neutrality, vacancies): species, role, position (Å), why."""
 
     species: str
@@ -116,7 +85,7 @@ class RemovedIon(_Record):
     reason: str
 
 
-class VacuumRecord(_Record):
+class VacuumRecord(Record):
     """An isolated particle computed by a fast path (:mod:`omm_cx.systems.vacuum`): the
     method, its settings (padding of the periodic box, nm; or the cutoffs of the
     short-range-cutoff path) and the force error (eV/Å) measured against all pairs at
@@ -134,7 +103,7 @@ class VacuumRecord(_Record):
     reference: str
 
 
-class DumbbellRecord(_Record):
+class DumbbellRecord(Record):
     """The tips of a dumbbell: facets facing the rod, gap (Å) and the rule in words."""
 
     top_facet: Facet
@@ -143,7 +112,7 @@ class DumbbellRecord(_Record):
     rule: str
 
 
-class SphereCutRecord(_Record):
+class SphereCutRecord(Record):
     """How a sphere with a target pair count was cut (recipe ``nanocrystal.pairs``):
     centre in conventional fractional coordinates, diameter (Å), pairs cut, the target."""
 
@@ -154,7 +123,7 @@ class SphereCutRecord(_Record):
     rule: str
 
 
-class BuildRecord(_Record):
+class BuildRecord(Record):
     """Contents of build.json. Indices are 0-based in file order; lengths in Å; charges
     in e. ``groups``: name -> atom indices (``nc_cations``, ``nc_anions``,
     ``solution_cations``, ``solution_anions``, ``ligands``, and ``nc_<part>`` such as
@@ -280,7 +249,6 @@ def write_build_record(path: str | os.PathLike, record: BuildRecord | Mapping[st
     return write_json(path, record.to_dict())
 
 
-__all__ = ["BUILD_JSON_FORMAT", "BuildRecord", "BuildSource", "ChargePolicy", "Choice",
-           "CrystalRecord", "DumbbellRecord", "Facet", "RemovedIon", "Role",
+__all__ = ["BUILD_JSON_FORMAT", "BuildRecord", "CrystalRecord", "DumbbellRecord", "RemovedIon",
            "describe_validation_error", "read_build_record", "upgrade_build_dict",
            "write_build_record"]
