@@ -92,21 +92,24 @@ def _load_recipe(cfg: RunConfig) -> LoadedSystem:
 
 def _load_structure(cfg: RunConfig) -> LoadedSystem:
     from omm_cx.forcefield import load_forcefield
-    from omm_cx.forcefield.openmm_forces import CoulombSettings, create_system
+    from omm_cx.forcefield.openmm_forces import CoulombSettings
     from omm_cx.io.pdb import read_pdb
+    from omm_cx.systems.openmm_system import openmm_system
 
     src = cfg.source
     ff = load_forcefield(src["forcefield"])
     structure = read_pdb(src["structure"], ff.species)
     check_no_overlaps(structure)
     background = ChargePolicy(src.get("charge_policy", "neutral")) == ChargePolicy.BACKGROUND
-    system = create_system(
-        ff, structure.species, structure.box_A,
+    method = src.get("vacuum_method", "all-pairs")
+    if method != "all-pairs" and structure.box_A is not None:
+        raise ConfigError(f"{cfg.origin}: key 'system.vacuum_method': is for a structure in "
+                          f"vacuum, but {Path(src['structure']).name} has a box "
+                          f"(CRYST1); remove the key or the CRYST1 record")
+    system, vacuum = openmm_system(
+        ff, structure, background=background, vacuum_method=method,
         coulomb=CoulombSettings(ewald_error_tolerance=src["ewald_error_tolerance"]),
-        dispersion_correction=src["dispersion_correction"], guard=src["guard"],
-        allow_net_charge=background,
-    )
-    vacuum = _vacuum_path(ff, structure, system, src.get("vacuum_method", "all-pairs"), cfg)
+        dispersion_correction=src["dispersion_correction"], guard=src["guard"])
     counts = dict(sorted(collections.Counter(structure.species).items()))
     record = BuildRecord(
         source=BuildSource.STRUCTURE, structure_file=str(src["structure"]), forcefield=ff.name,
@@ -121,24 +124,6 @@ def _load_structure(cfg: RunConfig) -> LoadedSystem:
         omm_cx_version=__version__, vacuum=vacuum,
     )
     return LoadedSystem(structure, system, record, f"{Path(src['structure']).name} with {ff.name}")
-
-
-def _vacuum_path(ff, structure: Structure, system, method: str, cfg: RunConfig) -> dict | None:
-    """Apply ``vacuum_method: short-range-cutoff`` to a structure without a box; its
-    build-record entry (None for all pairs)."""
-    if method == "all-pairs":
-        return None
-    if structure.box_A is not None:
-        raise ConfigError(f"{cfg.origin}: key 'system.vacuum_method': is for a structure in "
-                          f"vacuum, but {Path(cfg.source['structure']).name} has a box "
-                          f"(CRYST1); remove the key or the CRYST1 record")
-    from omm_cx.forcefield.vacuum_forces import apply_short_range_cutoff
-    from omm_cx.systems.vacuum import SHORT_RANGE_CUTOFF_METHOD, force_error_vs_all_pairs
-
-    record = {"method": SHORT_RANGE_CUTOFF_METHOD,
-              **apply_short_range_cutoff(system, structure.positions_A, ff.cutoff_A)}
-    record.update(force_error_vs_all_pairs(ff, structure.species, structure.positions_A, system))
-    return record
 
 
 def write_run_build(loaded: LoadedSystem, path) -> None:

@@ -34,10 +34,8 @@ from omm_cx.systems.lattice import Atoms
 from omm_cx.systems.recipe_parts import box_matrix, build_nanocrystal, solution_species
 from omm_cx.systems.recipe_schema import RecipeInput, check_recipe
 from omm_cx.systems.solution import place_random
-from omm_cx.forcefield.vacuum_forces import apply_short_range_cutoff
-from omm_cx.systems.vacuum import METHOD as VACUUM_METHOD
-from omm_cx.systems.vacuum import SHORT_RANGE_CUTOFF_METHOD
-from omm_cx.systems.vacuum import force_error_vs_all_pairs, vacuum_box
+from omm_cx.systems.openmm_system import openmm_system
+from omm_cx.systems.vacuum import vacuum_box
 
 
 def available_recipes() -> list[str]:
@@ -123,15 +121,11 @@ def build_recipe(recipe: str | os.PathLike | dict, seed: int | None = None) -> B
         nc = nc.translated(shift)
     sol_species, sol_pos = _solution(r, ff, box, nc, rng, record, where)
     structure, groups = _assemble(name, ff, nc, period, box, sol_species, sol_pos, where)
-    system = _create_system(ff, structure, r.charge_policy)
-    if r.vacuum_padding_nm is not None:
-        record["vacuum"] = {"method": VACUUM_METHOD, "padding_nm": float(r.vacuum_padding_nm)}
-    elif r.vacuum_method == "short-range-cutoff":
-        record["vacuum"] = {"method": SHORT_RANGE_CUTOFF_METHOD, **apply_short_range_cutoff(
-            system, structure.positions_A, ff.cutoff_A)}
-    if "vacuum" in record:
-        record["vacuum"].update(force_error_vs_all_pairs(ff, structure.species,
-                                                         structure.positions_A, system))
+    system, vacuum = openmm_system(ff, structure, background=r.charge_policy == "background",
+                                   vacuum_method=r.vacuum_method or "all-pairs",
+                                   padding_nm=r.vacuum_padding_nm)
+    if vacuum is not None:
+        record["vacuum"] = vacuum
     info = _build_info(name, ff, structure, groups, seed, r.charge_policy, removal, record, doc)
     return BuiltSystem(structure, system, info)
 
@@ -200,13 +194,6 @@ def _assemble(name: str, ff: ForceField, nc: Atoms, period: float | None,
     for part in sorted(set(nc.parts) - {""}):
         groups[f"nc_{part}"] = [i for i in range(n_nc) if nc.parts[i] == part]
     return Structure(species, positions, box, name), groups
-
-
-def _create_system(ff: ForceField, structure: Structure, policy: str):
-    from omm_cx.forcefield.openmm_forces import create_system
-
-    return create_system(ff, structure.species, structure.box_A,
-                         allow_net_charge=(policy == "background"))
 
 
 def formula(species: list[str]) -> str:
