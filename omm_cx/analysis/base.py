@@ -11,10 +11,18 @@ An analysis is a class with a ``name`` registered in :mod:`omm_cx.analysis.regis
 - :meth:`Analysis.finish` returns an :class:`AnalysisOutput`: CSV tables, JSON files,
   figures and its entry of summary.json.
 
+An analysis also declares what it takes and gives: ``Options``, a dataclass of its own
+settings (defaults; units in the field names: ``r_max_A``), set by the driver as
+``self.options`` before :meth:`prepare` (:meth:`~omm_cx.analysis.options.AnalysisOptions.
+options_for`; ``omm-cx analyze --set NAME.FIELD=VALUE``), and ``summary_keys``, the keys
+of its summary.json entry with their meaning (``omm-cx analyze --describe`` lists both;
+studies read them as ``summary:NAME.KEY``); :meth:`Analysis.report_line` is its line in
+``omm-cx analyze``'s printout.
+
 Accumulators must not hold every frame (the driver streams long trajectories in chunks).
 The driver (:mod:`omm_cx.analysis.driver`) owns frame iteration, chunking, membership,
-progress, skipping and writing; adding an analysis touches its own module and the
-registry only.
+progress, skipping and writing; adding an analysis is one module (the class) and one line
+in :data:`omm_cx.analysis.registry.ANALYSES` (docs/architecture.md shows one).
 """
 
 from __future__ import annotations
@@ -103,9 +111,25 @@ class Analysis:
     name: ClassVar[str] = ""
     needs_nc: ClassVar[bool] = False
     needs_membership: ClassVar[bool] = False
+    #: A dataclass of this analysis' settings (None: it has none).
+    Options: ClassVar[type | None] = None
+    #: Flat fields of AnalysisOptions that fill ``Options`` (flat name -> field), or the
+    #: name of one flat field that holds the whole ``Options`` object.
+    flat_options: ClassVar[dict[str, str] | str] = {}
+    #: Keys of the summary.json entry -> their meaning (with units).
+    summary_keys: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         self.ctx: AnalysisContext | None = None
+        self.options: Any = None
+
+    @classmethod
+    def report_line(cls, entry: Mapping[str, Any]) -> str | None:
+        """One line for ``omm-cx analyze``'s printout from this analysis' summary entry
+        (default: its declared ``summary_keys`` that are numbers)."""
+        parts = [f"{k} {entry[k]:.4g}" if isinstance(entry[k], float) else f"{k} {entry[k]}"
+                 for k in cls.summary_keys if isinstance(entry.get(k), (int, float))]
+        return ", ".join(parts) or None
 
     def prepare(self, ctx: AnalysisContext) -> None:
         """Set up for the frames of ``ctx``; raise :class:`CannotRun` with the reason

@@ -214,6 +214,16 @@ def default_r_max_A(box_A: np.ndarray | None, fallback_A: float = 50.0) -> float
     return 0.5 * min(widths)
 
 
+@dataclass(frozen=True)
+class DensityOptions:
+    """Shell width (Å), time windows, outer radius (Å; None: half the box, or the NC's
+    extent + 10 Å in vacuum)."""
+
+    bin_A: float = 0.5
+    windows: int = 4
+    r_max_A: float | None = None
+
+
 class DensityAnalysis(Analysis):
     """density.csv (one row per time window and shell), density_boundary.csv (the
     core/shell boundary per window), density.png."""
@@ -221,20 +231,31 @@ class DensityAnalysis(Analysis):
     name = "density"
     needs_nc = True
     needs_membership = True
+    Options = DensityOptions
+    flat_options = {"density_bin_A": "bin_A", "density_windows": "windows",
+                    "density_r_max_A": "r_max_A"}
+    summary_keys = {"core_shell_boundary_A": "core/shell boundary per time window, Å",
+                    "bin_A": "shell width, Å", "r_max_A": "outer radius, Å"}
+
+    @classmethod
+    def report_line(cls, entry) -> str:
+        b = ", ".join("nan" if x is None or x != x else f"{x:.1f}"
+                      for x in entry["core_shell_boundary_A"])
+        return f"core/shell boundary per window (Å): {b}"
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
-        opt, first, n = ctx.options, ctx.first, ctx.n_frames
-        if opt.density_r_max_A:
-            r_max = opt.density_r_max_A
+        opt, first, n = self.options, ctx.first, ctx.n_frames
+        if opt.r_max_A:
+            r_max = opt.r_max_A
         elif first.box_A is not None:
             r_max = default_r_max_A(first.box_A)
         else:  # no box (vacuum): everything of the first frame plus 10 Å
             g = ctx.groups
             c0 = frame_membership(first.xyz_A, None, g.cations, g.anions, ctx.criterion).centre_A
             r_max = float(np.max(np.linalg.norm(first.xyz_A - c0, axis=1))) + 10.0
-        edges = np.arange(0.0, r_max + 1e-9, opt.density_bin_A)
-        nw = max(1, min(opt.density_windows, n))
+        edges = np.arange(0.0, r_max + 1e-9, opt.bin_A)
+        nw = max(1, min(opt.windows, n))
         wedges = (np.linspace(ctx.t0_ps, ctx.t_last_ps, nw + 1) if n > 1
                   else np.array([ctx.t0_ps, ctx.t0_ps + 1.0]))
         self.acc = RadialDensityAccumulator(default_selections(ctx.groups), edges, wedges,
@@ -250,7 +271,7 @@ class DensityAnalysis(Analysis):
         boundary = {"window": np.arange(len(bnd)), "t_start_ps": prof.window_edges_ps[:-1],
                     "t_end_ps": prof.window_edges_ps[1:], "n_frames": prof.n_frames,
                     "boundary_A": bnd}
-        s = {"bin_A": self.ctx.options.density_bin_A, "r_max_A": float(prof.r_edges_A[-1]),
+        s = {"bin_A": self.options.bin_A, "r_max_A": float(prof.r_edges_A[-1]),
              "windows_ps": prof.window_edges_ps.tolist(),
              "n_frames_per_window": prof.n_frames.tolist(),
              "core_shell_boundary_A": bnd.tolist(),

@@ -233,33 +233,57 @@ def arrhenius_fit(temperature_K: Sequence[float], D: Sequence[float],
     return ArrheniusFit(float(-b), float(se_b), float(np.exp(a)), float(se_a), len(T), sigma is not None)
 
 
+@dataclass(frozen=True)
+class MSDOptions:
+    """Atoms (a species or group), longest lag (ps; None: half the run), the lag window of
+    the Einstein fit (ps; None: max_lag/10 to max_lag/2), the most time origins."""
+
+    select: str = "in_going"
+    max_lag_ps: float | None = None
+    fit_window_ps: tuple | list | None = None
+    max_origins: int = 50
+
+
 class MSDAnalysis(Analysis):
     """msd.csv (lag, MSD, time origins), msd.png, and D from the Einstein relation in
-    summary.json (``msd_select`` atoms; needs three equally spaced frames or more)."""
+    summary.json (the ``select`` atoms; needs three equally spaced frames or more)."""
 
     name = "msd"
+    Options = MSDOptions
+    flat_options = {"msd_select": "select", "msd_max_lag_ps": "max_lag_ps",
+                    "msd_fit_window_ps": "fit_window_ps", "msd_max_origins": "max_origins"}
+    summary_keys = {"selection": "the atoms", "n_atoms": "their number",
+                    "diffusion": "D_cm2_per_s and D_err_cm2_per_s (block error) of the fit"}
+
+    @classmethod
+    def report_line(cls, entry) -> str | None:
+        d = entry.get("diffusion", {})
+        if "D_cm2_per_s" not in d:
+            return None
+        return f"D = {d['D_cm2_per_s']:.3g} ± {d['D_err_cm2_per_s']:.2g} cm^2/s"
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
-        opt, n = ctx.options, ctx.n_frames
-        atoms = ctx.groups.select(opt.msd_select)
+        opt, n = self.options, ctx.n_frames
+        atoms = ctx.groups.select(opt.select)
         if len(atoms) == 0:
-            raise CannotRun(f"no atoms in selection {opt.msd_select!r}")
+            raise CannotRun(f"no atoms in selection {opt.select!r}")
         if n < 3 or not ctx.dt_ps > 0:
             raise CannotRun("needs at least 3 equally spaced frames")
-        max_lag = n // 2 if opt.msd_max_lag_ps is None else int(round(opt.msd_max_lag_ps / ctx.dt_ps))
+        max_lag = n // 2 if opt.max_lag_ps is None else int(round(opt.max_lag_ps / ctx.dt_ps))
         max_lag = max(1, min(max_lag, n - 1))
-        self.acc = MSDAccumulator(atoms, max_lag, max(1, math.ceil(max_lag / opt.msd_max_origins)))
+        self.acc = MSDAccumulator(atoms, max_lag, max(1, math.ceil(max_lag / opt.max_origins)))
 
     def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
         self.acc.add(frame.xyz_A, frame.box_A)
 
     def finish(self) -> AnalysisOutput:
         res = self.acc.result(self.ctx.dt_ps)
-        s = {"selection": self.ctx.options.msd_select, "n_atoms": res.n_atoms,
+        s = {"selection": self.options.select, "n_atoms": res.n_atoms,
              "max_lag_ps": float(res.lag_ps[-1]), "origin_stride_frames": self.acc.stride}
         try:
-            fit = fit_diffusion(res, self.ctx.options.msd_fit_window_ps)
+            window = self.options.fit_window_ps
+            fit = fit_diffusion(res, tuple(window) if window is not None else None)
             s["diffusion"] = fit.as_dict()
         except AnalysisError as exc:
             fit = None

@@ -137,6 +137,7 @@ def prepare_analyses(analyses: Sequence[str | Analysis], ctx: AnalysisContext, s
     for item in analyses:
         a = create(item) if isinstance(item, str) else item
         name = a.name
+        a.options = ctx.options.options_for(type(a))
         try:
             if (a.needs_nc or a.needs_membership) and not ctx.has_nc:
                 # e.g. a cation/PSL liquid: only g(r) and MSD apply

@@ -130,6 +130,16 @@ class ExchangeAnalysis(Analysis):
     name = "exchange"
     needs_nc = True
     needs_membership = True
+    summary_keys = {"rho_first": "rho of the first frame (in-going / all cations bonded to "
+                                 "the NC, adsorbed included)", "rho_last": "rho of the last frame",
+                    "rho_interior_last": "in-going / all cations on interior cation sites, "
+                                         "last frame", "n_anions_first": "anions in the NC, "
+                    "first frame", "n_anions_last": "anions in the NC, last frame"}
+
+    @classmethod
+    def report_line(cls, entry) -> str:
+        return (f"rho {entry['rho_first']:.3f} -> {entry['rho_last']:.3f}, anions in NC "
+                f"{entry['n_anions_first']} -> {entry['n_anions_last']}")
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)

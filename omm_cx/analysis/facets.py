@@ -33,6 +33,8 @@ from __future__ import annotations
 from itertools import product
 from typing import TYPE_CHECKING, Any, Mapping
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from omm_cx.analysis.base import Analysis, AnalysisContext, AnalysisOutput, CannotRun
@@ -153,6 +155,13 @@ def initial_orientation(build_info: "BuildRecord | Mapping[str, Any] | None"
         return None, f"{fitted} ({exc})"
 
 
+@dataclass(frozen=True)
+class FacetOptions:
+    """Width of the NC's outer layer whose cations are counted per facet family (Å)."""
+
+    shell_A: float = 6.0
+
+
 class FacetAnalysis(Analysis):
     """facets.csv (per frame: the NC's rotation angle since frame 0; per facet family of
     the NC's outer layer, in the rotating crystal frame: cations, in-going cations, rho),
@@ -160,6 +169,8 @@ class FacetAnalysis(Analysis):
 
     name = "facets"
     needs_nc = True
+    Options = FacetOptions
+    flat_options = {"facet_shell_A": "shell_A"}
     needs_membership = True
 
     def prepare(self, ctx: AnalysisContext) -> None:
@@ -173,7 +184,7 @@ class FacetAnalysis(Analysis):
             raise CannotRun(f"no crystal orientation: {self.source}: {exc}") from None
         self.build_vs_fit_deg = None if rotation is None else _build_vs_fit_deg(
             rotation, first.xyz_A[m0.nc_anions], first.box_A)
-        self.acc = FacetAccumulator(g, None, ctx.options.facet_shell_A, tracker=tracker)
+        self.acc = FacetAccumulator(g, None, self.options.shell_A, tracker=tracker)
 
     def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
         self.acc.add(frame.time_ps, frame.xyz_A, frame.box_A, membership)

@@ -313,10 +313,20 @@ class JumpAnalysis(Analysis):
     name = "jumps"
     needs_nc = True
     needs_membership = True
+    Options = JumpCriteria
+    flat_options = "jumps"  # AnalysisOptions.jumps holds the whole JumpCriteria
+    summary_keys = {"n_intf": "interface jumps (004 S-Table 2)", "n_shell": "shell jumps",
+                    "n_kick": "kick-out jumps", "n_octa": "jumps to octahedral sites",
+                    "n_tetra": "jumps to tetrahedral sites", "kick_ratio": "n_kick / n_intf"}
+
+    @classmethod
+    def report_line(cls, entry) -> str:
+        return (f"n_intf {entry['n_intf']}, n_shell {entry['n_shell']}, n_kick "
+                f"{entry['n_kick']}, n_octa {entry['n_octa']}, n_tetra {entry['n_tetra']}")
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
-        crit = ctx.options.jumps
+        crit = self.options
         try:
             self.det = JumpDetector(ctx.groups, crit, frame_stride_for(crit.interval_ps, ctx.dt_ps))
         except AnalysisError as exc:
@@ -328,7 +338,7 @@ class JumpAnalysis(Analysis):
     def finish(self) -> AnalysisOutput:
         js = summarize_jumps(self.det.jumps)
         js.update({"n_intervals": self.det.n_intervals, "leaving_species": self.det.leaving_species,
-                   "criteria": self.ctx.options.jumps.describe()})
+                   "criteria": self.options.describe()})
         s = {k: js[k] for k in ("n_intf", "n_shell", "n_kick", "n_octa", "n_tetra", "n_other",
                                 "kick_ratio", "n_intervals")}
         return AnalysisOutput(s, tables={"jumps.csv": self.det.table()},

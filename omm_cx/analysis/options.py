@@ -1,10 +1,16 @@
 """Settings of the analyses: :class:`AnalysisOptions` (what ``omm-cx analyze`` sets) and
-the jump criteria of 004 (:class:`JumpCriteria`). Lengths in Å, times in ps."""
+the jump criteria of 004 (:class:`JumpCriteria`). Lengths in Å, times in ps.
+
+Each analysis owns its settings: a dataclass ``Options`` on its class
+(:class:`omm_cx.analysis.base.Analysis`), which :meth:`AnalysisOptions.options_for` fills
+from the analysis' entry of ``per_analysis`` (``{"rdf": {"r_max_A": 10}}``; ``omm-cx
+analyze --set rdf.r_max_A=10``) over the flat fields of the built-in analyses below
+(``rdf_r_max_A``, ...; kept so that existing study files and scripts keep working)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any, Sequence
 
 from omm_cx.analysis.membership import MembershipCriterion
 from omm_cx.errors import AnalysisError
@@ -94,3 +100,28 @@ class AnalysisOptions:
     chunk_frames: int = 500
     plots: bool = True
     progress: bool | None = None  # None: only when stderr is a terminal
+    #: analysis name -> {field of its Options: value}; wins over the flat fields above
+    per_analysis: dict = field(default_factory=dict)
+
+    def options_for(self, cls) -> Any:
+        """The settings of analysis class ``cls`` (an instance of its ``Options``, None
+        when it has none): defaults, then the flat fields it maps (``cls.flat_options``),
+        then ``per_analysis[cls.name]``. An unknown field is an :class:`AnalysisError`
+        naming the known ones."""
+        model = getattr(cls, "Options", None)
+        given = dict(self.per_analysis.get(cls.name) or {})
+        if model is None:
+            if given:
+                raise AnalysisError(f"{cls.name}: takes no settings (got {', '.join(given)})")
+            return None
+        base = getattr(self, cls.flat_options) if isinstance(cls.flat_options, str) else \
+            model(**{f: getattr(self, flat) for flat, f in cls.flat_options.items()})
+        known = {f.name for f in fields(model)}
+        bad = sorted(set(given) - known)
+        if bad:
+            raise AnalysisError(f"{cls.name}: unknown setting {', '.join(bad)}; its settings: "
+                                f"{', '.join(sorted(known))} (omm-cx analyze --describe)")
+        try:
+            return replace(base, **given) if is_dataclass(base) else model(**given)
+        except (TypeError, ValueError) as exc:
+            raise AnalysisError(f"{cls.name}: {exc}") from None

@@ -166,6 +166,17 @@ def _boundary_json(b: PhaseBoundary, row: dict) -> dict:
             "layers": b.layer_table()}
 
 
+@dataclass(frozen=True)
+class PhaseOptions:
+    """Classify every nth frame (None: ``max_frames`` frames spread evenly), the shell
+    width of phase_profile.csv (Å), anion layers on each side of the phase boundary."""
+
+    every: int | None = None
+    max_frames: int = 500
+    bin_A: float = 2.0
+    layers: int = 4
+
+
 class PhaseAnalysis(Analysis):
     """phases.csv, phases.png, phases_per_ion.npz, phase_profile.csv/.png,
     phase_boundary.csv/.json (module docstring)."""
@@ -173,13 +184,16 @@ class PhaseAnalysis(Analysis):
     name = "phases"
     needs_nc = True
     needs_membership = True
+    Options = PhaseOptions
+    flat_options = {"phases_every": "every", "phases_max_frames": "max_frames",
+                    "phases_bin_A": "bin_A", "phases_layers": "layers"}
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
-        opt, g = ctx.options, ctx.groups
-        if opt.phases_every is not None and opt.phases_every < 1:
-            raise AnalysisError(f"phases_every {opt.phases_every}: give a whole number >= 1")
-        self.every = opt.phases_every or max(1, math.ceil(ctx.n_frames / max(opt.phases_max_frames, 1)))
+        opt, g = self.options, ctx.groups
+        if opt.every is not None and opt.every < 1:
+            raise AnalysisError(f"phases every {opt.every}: give a whole number >= 1")
+        self.every = opt.every or max(1, math.ceil(ctx.n_frames / max(opt.max_frames, 1)))
         self.ions = np.sort(np.concatenate([g.cations, g.anions]))
         self.cation_species = frozenset(s for s, r in g.role_of.items() if r == "cation")
         self.anion_species = frozenset(s for s, r in g.role_of.items() if r == "anion")
@@ -228,7 +242,7 @@ class PhaseAnalysis(Analysis):
         row.update(phase_columns(codes, g.species, members, self.species_order))
         self.rows.append(row)
         b = phase_boundary(frame.xyz_A, frame.box_A, codes, members, np.asarray(m.nc_anions, int),
-                           m.centre_A, rotation, self.ctx.options.phases_layers)
+                           m.centre_A, rotation, self.options.layers)
         brow = _boundary_row(b, frame.time_ps, frame.index, angle)
         self.boundary_rows.append(brow)
         in_nc = np.zeros(g.n_atoms, bool)
@@ -236,7 +250,7 @@ class PhaseAnalysis(Analysis):
         self.codes.append(codes)
         self.in_nc.append(in_nc)
         profile = radial_phase_profile(frame.xyz_A, frame.box_A, codes, g.species, members,
-                                       m.centre_A, self.ctx.options.phases_bin_A, self.species_order)
+                                       m.centre_A, self.options.bin_A, self.species_order)
         state = (frame.index, frame.time_ps, profile, _boundary_json(b, brow))
         if self.first is None:
             self.first = state

@@ -159,20 +159,37 @@ def compute_rdf(traj: "md.Trajectory", groups: "AnalysisGroups | None" = None,
     return acc.result()
 
 
+@dataclass(frozen=True)
+class RDFOptions:
+    """Pairs ((A, B), species or groups; None: every pair of species), range and bin (Å),
+    and the most frames used (spread evenly)."""
+
+    pairs: tuple | list | None = None
+    r_max_A: float = 12.0
+    bin_A: float = 0.05
+    max_frames: int = 200
+
+
 class RDFAnalysis(Analysis):
     """rdf.csv (g and running coordination number per pair), rdf.png; on at most
-    ``rdf_max_frames`` frames spread evenly over the run."""
+    ``max_frames`` frames spread evenly over the run."""
 
     name = "rdf"
+    Options = RDFOptions
+    flat_options = {"rdf_pairs": "pairs", "rdf_r_max_A": "r_max_A", "rdf_bin_A": "bin_A",
+                    "rdf_max_frames": "max_frames"}
+    summary_keys = {"pairs": "the pairs", "frames_used": "frames averaged",
+                    "first_peak": "per pair: r of the first peak (Å) and the coordination "
+                                  "number at the first minimum"}
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
-        opt, groups = ctx.options, ctx.groups
-        pairs = [tuple(p) for p in (opt.rdf_pairs or combinations_with_replacement(groups.species_list, 2))]
+        opt, groups = self.options, ctx.groups
+        pairs = [tuple(p) for p in (opt.pairs or combinations_with_replacement(groups.species_list, 2))]
         sel = {s: groups.select(s) for p in pairs for s in p}
-        r_max = opt.rdf_r_max_A if ctx.box_A is None else min(opt.rdf_r_max_A, default_r_max_A(ctx.box_A))
-        self.acc = RDFAccumulator(sel, pairs, r_max, opt.rdf_bin_A)
-        self.every = max(1, math.ceil(ctx.n_frames / max(opt.rdf_max_frames, 1)))
+        r_max = opt.r_max_A if ctx.box_A is None else min(opt.r_max_A, default_r_max_A(ctx.box_A))
+        self.acc = RDFAccumulator(sel, pairs, r_max, opt.bin_A)
+        self.every = max(1, math.ceil(ctx.n_frames / max(opt.max_frames, 1)))
 
     def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
         if frame.index % self.every == 0:
@@ -181,7 +198,7 @@ class RDFAnalysis(Analysis):
     def finish(self) -> AnalysisOutput:
         res = self.acc.result()
         s = {"pairs": list(res.g), "frames_used": res.n_frames, "every_nth_frame": self.every,
-             "r_max_A": float(res.r_edges_A[-1]), "bin_A": self.ctx.options.rdf_bin_A,
+             "r_max_A": float(res.r_edges_A[-1]), "bin_A": self.options.bin_A,
              "first_peak": {k: dict(zip(("r_A", "cn_at_first_minimum"), res.first_peak(k)))
                             for k in res.g},
              "normalisation": "ideal-gas pair count of the actual numbers in each frame's "

@@ -1,6 +1,8 @@
 """The analyses by name. Adding an analysis: write its :class:`~omm_cx.analysis.base.
-Analysis` subclass in its own module and add one line to :data:`ANALYSES`. Classes are
-imported on first use ("module:Class"), so listing the names imports nothing heavy."""
+Analysis` subclass (with its ``Options`` and ``summary_keys``) in its own module and add
+one line to :data:`ANALYSES`; ``omm-cx analyze --what NAME --set NAME.FIELD=V``, the
+printout, ``--describe`` and study quantities (``summary:NAME.KEY``) then know it. Classes
+are imported on first use ("module:Class"), so listing the names imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -41,14 +43,14 @@ def parse_what(what: Sequence[str] | str) -> list[str]:
     items = [w.strip() for w in (what.split(",") if isinstance(what, str) else what) if w.strip()]
     bad = [w for w in items if w not in ANALYSES]
     if bad:
-        raise AnalysisError(f"unknown analysis {', '.join(bad)}; choose from {', '.join(WHAT_ALL)}")
-    return [w for w in WHAT_ALL if w in items]
+        raise AnalysisError(f"unknown analysis {', '.join(bad)}; choose from {', '.join(ANALYSES)}")
+    return [w for w in ANALYSES if w in items]
 
 
 def analysis_class(name: str) -> "type[Analysis]":
     """The class registered as ``name``."""
     if name not in ANALYSES:
-        raise AnalysisError(f"unknown analysis {name}; choose from {', '.join(WHAT_ALL)}")
+        raise AnalysisError(f"unknown analysis {name}; choose from {', '.join(ANALYSES)}")
     module, cls = ANALYSES[name].split(":")
     return getattr(importlib.import_module(module), cls)
 

@@ -137,41 +137,63 @@ def per_atom_rmsd(traj: "md.Trajectory", atoms: np.ndarray | None = None,
     return acc.result()
 
 
+@dataclass(frozen=True)
+class RMSDOptions:
+    """Atoms of the map (a species or group), the atoms whose fit removes the drift, the
+    fit (rigid: translation and rotation; translation), the mobile threshold (Å)."""
+
+    select: str = "nc"
+    reference: str = "original_anions"
+    fit: str = "rigid"
+    threshold_A: float = MOBILE_THRESHOLD_A
+
+
 class RMSDAnalysis(Analysis):
     """rmsd.csv (per atom: species, mean position, RMSD, mobile), rmsd_map.png. Atoms:
-    ``rmsd_select``; drift removed by fitting ``rmsd_reference`` (``rmsd_fit``)."""
+    ``select``; drift removed by fitting ``reference`` (``fit``)."""
 
     name = "rmsd"
     needs_nc = True
+    Options = RMSDOptions
+    flat_options = {"rmsd_select": "select", "rmsd_reference": "reference", "rmsd_fit": "fit",
+                    "rmsd_threshold_A": "threshold_A"}
+    summary_keys = {"n_mobile": "atoms whose RMSD exceeds threshold_A", "n_atoms": "atoms mapped",
+                    "threshold_A": "the mobile threshold, Å",
+                    "mean_rmsd_by_species_A": "mean per-atom RMSD per species, Å"}
+
+    @classmethod
+    def report_line(cls, entry) -> str:
+        return (f"{entry['n_mobile']} of {entry['n_atoms']} atoms mobile "
+                f"(> {entry['threshold_A']} Å)")
 
     def prepare(self, ctx: AnalysisContext) -> None:
         super().prepare(ctx)
-        opt = ctx.options
-        atoms, ref = ctx.groups.select(opt.rmsd_select), ctx.groups.select(opt.rmsd_reference)
+        opt = self.options
+        atoms, ref = ctx.groups.select(opt.select), ctx.groups.select(opt.reference)
         if len(atoms) == 0 or len(ref) == 0:
-            raise CannotRun(f"empty selection {opt.rmsd_select!r} or reference {opt.rmsd_reference!r}")
-        self.acc = RMSDAccumulator(atoms, ref, opt.rmsd_fit)
+            raise CannotRun(f"empty selection {opt.select!r} or reference {opt.reference!r}")
+        self.acc = RMSDAccumulator(atoms, ref, opt.fit)
 
     def add(self, frame: Frame, membership: "FrameMembership | None") -> None:
         self.acc.add(frame.xyz_A, frame.box_A)
 
     def finish(self) -> AnalysisOutput:
-        opt = self.ctx.options
+        opt = self.options
         res = self.acc.result()
-        mobile = res.mobile(opt.rmsd_threshold_A)
+        mobile = res.mobile(opt.threshold_A)
         sp = self.ctx.groups.species[res.atoms]
         table = {"atom": res.atoms, "species": sp, "x_A": res.mean_position_A[:, 0],
                  "y_A": res.mean_position_A[:, 1], "z_A": res.mean_position_A[:, 2],
                  "rmsd_A": res.rmsd_A, "mobile": mobile}
         species = list(dict.fromkeys(sp))
-        s = {"selection": opt.rmsd_select, "reference": opt.rmsd_reference, "fit": res.fit,
-             "threshold_A": opt.rmsd_threshold_A, "n_atoms": int(len(res.atoms)),
+        s = {"selection": opt.select, "reference": opt.reference, "fit": res.fit,
+             "threshold_A": opt.threshold_A, "n_atoms": int(len(res.atoms)),
              "n_mobile": int(mobile.sum()),
              "n_mobile_by_species": {x: int(mobile[sp == x].sum()) for x in species},
              "mean_rmsd_by_species_A": {x: float(res.rmsd_A[sp == x].mean()) for x in species}}
         s.update(interface_rmsd(sp, res.mean_position_A, res.rmsd_A))
         return AnalysisOutput(s, tables={"rmsd.csv": table}, figures={
-            "rmsd_map.png": lambda: _figure(res, opt.rmsd_threshold_A)})
+            "rmsd_map.png": lambda: _figure(res, opt.threshold_A)})
 
 
 def _figure(res: RMSDResult, threshold_A: float):

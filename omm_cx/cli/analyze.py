@@ -2,6 +2,12 @@
 
     omm-cx analyze DIR [DIR ...] [--what exchange,density,rdf,jumps,rmsd,msd,facets]
     omm-cx analyze --traj T --top S.pdb [--build-json B] -o OUT [--dt-ps DT]
+    omm-cx analyze DIR --what rdf --set rdf.r_max_A=10 --set rdf.bin_A=0.1
+    omm-cx analyze --describe          # every analysis: its settings and summary keys
+
+The settings of every registered analysis (its ``Options``) are reachable with
+``--set NAME.FIELD=VALUE`` (the value read as JSON where it parses, else as text); the
+named flags below are shortcuts for the built-in analyses.
 
 This module imports only argparse at import time; the handler imports the analyses
 (numpy, scipy, mdtraj) when it runs.
@@ -49,9 +55,30 @@ DESCRIPTION = (
     "(geometric fallback, stated in summary.json). Lengths in Å, times in ps.")
 
 
+def _setting(text: str) -> tuple[str, str, object]:
+    import json
+
+    name, dot, rest = text.partition(".")
+    field, eq, value = rest.partition("=")
+    if not (name and dot and field and eq):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME.FIELD=VALUE, e.g. "
+                                         f"rdf.r_max_A=10")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    return name.strip(), field.strip(), parsed
+
+
 def add_arguments(a: argparse.ArgumentParser) -> None:
     """Options of ``omm-cx analyze``."""
     a.add_argument("dirs", nargs="*", metavar="DIR", help="run directories")
+    a.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME.FIELD=V",
+                   help="a setting of one analysis (repeatable), e.g. rdf.r_max_A=10; "
+                   "--describe lists them")
+    a.add_argument("--describe", action="store_true",
+                   help="list every registered analysis with its settings (defaults) and the "
+                   "keys of its summary.json entry, and exit")
     a.add_argument("--traj", metavar="T", help="trajectory file (DCD, XTC, ...; any mdtraj format)")
     a.add_argument("--top", metavar="S.pdb", help="topology for --traj (atom names = species)")
     a.add_argument("--build-json", metavar="B", help="build record with the groups (optional)")
@@ -136,31 +163,50 @@ def _options(args):
         rmsd_threshold_A=args.rmsd_threshold_A, msd_select=args.msd_select,
         msd_max_lag_ps=args.msd_max_lag_ps,
         msd_fit_window_ps=tuple(args.msd_fit_ps) if args.msd_fit_ps else None,
-        chunk_frames=args.chunk, plots=not args.no_plots, progress=args.progress)
+        chunk_frames=args.chunk, plots=not args.no_plots, progress=args.progress,
+        per_analysis=_per_analysis(args.set))
+
+
+def _per_analysis(settings) -> dict:
+    from omm_cx.analysis.registry import analysis_class
+
+    out: dict = {}
+    for name, field, value in settings:
+        analysis_class(name)  # an unknown analysis: AnalysisError listing the known ones
+        out.setdefault(name, {})[field] = value
+    return out
+
+
+def describe() -> str:
+    """Every registered analysis: its settings with defaults and its summary keys."""
+    import json
+    from dataclasses import MISSING, fields
+
+    from omm_cx.analysis.registry import ANALYSES, WHAT_DEFAULT, analysis_class
+
+    lines = []
+    for name in ANALYSES:
+        cls = analysis_class(name)
+        doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+        lines.append(f"{name}{'' if name in WHAT_DEFAULT else ' (opt-in)'}: {doc}")
+        for f in fields(cls.Options) if cls.Options is not None else ():
+            default = json.dumps(f.default, default=str) if f.default is not MISSING else "?"
+            lines.append(f"  --set {name}.{f.name}={default}")
+        for key, meaning in cls.summary_keys.items():
+            lines.append(f"  summary:{name}.{key}  {meaning}")
+    return "\n".join(lines)
 
 
 def _report(s: dict) -> None:
-    A = s["analyses"]
+    from omm_cx.analysis.registry import ANALYSES, analysis_class
+
     f = s["frames"]
     print(f"{s['inputs']['trajectory']}: {f['n_frames']} frames, {f['dt_ps']:g} ps apart "
           f"({f['time_source']}); groups: {s['groups']['source'].split(':')[0]}")
-    if "exchange" in A:
-        e = A["exchange"]
-        print(f"  exchange: rho {e['rho_first']:.3f} -> {e['rho_last']:.3f}, anions in NC "
-              f"{e['n_anions_first']} -> {e['n_anions_last']}")
-    if "density" in A:
-        b = ", ".join("nan" if x is None or x != x else f"{x:.1f}" for x in A["density"]["core_shell_boundary_A"])
-        print(f"  density: core/shell boundary per window (Å): {b}")
-    if "jumps" in A:
-        j = A["jumps"]
-        print(f"  jumps: n_intf {j['n_intf']}, n_shell {j['n_shell']}, n_kick {j['n_kick']}, "
-              f"n_octa {j['n_octa']}, n_tetra {j['n_tetra']}")
-    if "rmsd" in A:
-        print(f"  rmsd: {A['rmsd']['n_mobile']} of {A['rmsd']['n_atoms']} atoms mobile "
-              f"(> {A['rmsd']['threshold_A']} Å)")
-    if "msd" in A and "D_cm2_per_s" in A["msd"].get("diffusion", {}):
-        d = A["msd"]["diffusion"]
-        print(f"  msd: D = {d['D_cm2_per_s']:.3g} ± {d['D_err_cm2_per_s']:.2g} cm^2/s")
+    for name, entry in s["analyses"].items():
+        line = analysis_class(name).report_line(entry) if name in ANALYSES else None
+        if line:
+            print(f"  {name}: {line}")
     for k, why in s.get("skipped", {}).items():
         print(f"  {k}: skipped ({why})")
     print(f"  outputs in {s['out_dir']}")
@@ -174,6 +220,9 @@ def run(args: argparse.Namespace) -> int:
     from omm_cx.analysis.driver import analyze_run_dir, analyze_trajectory
     from omm_cx.analysis.runs import combine_runs, run_temperature_K
 
+    if args.describe:
+        print(describe())
+        return 0
     strict = args.what != WHAT
     opts = _options(args)
     if args.traj:
