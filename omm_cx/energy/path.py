@@ -37,7 +37,9 @@ class PathProfile:
     """``fraction`` (n_points,) along the path, 0 to 1; ``energy_eV`` (n_samples,
     n_points) relative to each sample's start, whose total energy is ``start_energy_eV``
     (n_samples,); ``start_A`` (n_samples, n_moving, 3) and ``end_A`` (n_moving, 3) of the
-    moving atoms ``moving`` (indices); ``relax``."""
+    moving atoms ``moving`` (indices); ``relax``; ``positions_A`` (n_samples, n_points,
+    n_atoms, 3): every atom at every point, after its relaxation (only when asked for,
+    ``keep_positions``)."""
 
     fraction: np.ndarray
     energy_eV: np.ndarray
@@ -46,6 +48,7 @@ class PathProfile:
     start_A: np.ndarray
     end_A: np.ndarray
     relax: str
+    positions_A: np.ndarray | None = None
 
     @property
     def barrier_eV(self) -> np.ndarray:
@@ -108,13 +111,15 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
                   precision: str | None = None,
                   ewald_error_tolerance: float = TIGHT_EWALD_TOLERANCE,
                   minimize_tolerance_eV_per_A: float = 0.01,
-                  allow_net_charge: bool = False, jitter_atoms=None) -> PathProfile:
+                  allow_net_charge: bool = False, jitter_atoms=None,
+                  keep_positions: bool = False) -> PathProfile:
     """Energy profile of ``moves`` (atom index -> end position, Å) on a straight line from
     the atoms' positions in ``structure``. See the module docstring for ``relax``,
     ``samples`` and ``jitter_A``; ``jitter_atoms``: the moving atoms whose start is
     jittered (default: all; 003's kick-off jitters only the Cu); ``platform``: None for
     the fastest here; ``allow_net_charge``: for deliberately charged periodic systems
-    (PME background).
+    (PME background); ``keep_positions``: keep every point's (relaxed) positions in the
+    profile (``positions_A``), e.g. to see which configuration is highest.
     """
     import openmm as mm
     import openmm.unit as u
@@ -147,6 +152,7 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
     energies = np.empty((samples, n_points))
     starts = np.empty((samples, len(moving), 3))
     jittered = np.isin(moving, moving if jitter_atoms is None else list(jitter_atoms))[:, None]
+    kept = np.empty((samples, n_points) + structure.positions_A.shape) if keep_positions else None
     for k in range(samples):
         start = structure.positions_A[moving] + (rng.uniform(-jitter_A, jitter_A, (len(moving), 3))
                                                  * jittered if jitter_A > 0 else 0.0)
@@ -169,8 +175,10 @@ def straight_path(ff: ForceField, structure: Structure, moves: Mapping[int, np.n
                 raise SimulationError(f"non-finite energy at path point {m} (fraction {s:.3f}) "
                                       f"of sample {k}: the moving atoms overlap another atom")
             energies[k, m] = e
+            if kept is not None:
+                kept[k, m] = pos
     e0 = energies[:, 0].copy()
-    return PathProfile(fraction, energies - e0[:, None], e0, moving, starts, end, relax)
+    return PathProfile(fraction, energies - e0[:, None], e0, moving, starts, end, relax, kept)
 
 
 def plot_path(profile: PathProfile, ax=None):

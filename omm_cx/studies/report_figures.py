@@ -88,7 +88,8 @@ def write_figures(out: Path, spec: StudySpec, agg: dict[str, list[Group]],
         fig, (ax,) = new_figure(figsize=(5.5, 3.8))
         if any(g.x is not None for g in groups):
             kind = q.from_.split(":", 1)[0]
-            xlabel = "r (Å)" if kind == "rdf" else q.from_.split(":")[2]
+            parts = q.from_.split(":")  # series:FILE:X:Y, result_series:X:Y
+            xlabel = "r (Å)" if kind == "rdf" else parts[1 if kind == "result_series" else 2]
             plot_curves(groups, ax=ax, xlabel=xlabel, ylabel=label)
         else:
             plot_scalars(groups, ax=ax, ylabel=label)
