@@ -38,35 +38,69 @@ def lattice_statics(out_dir: Path, forcefield: str = "pbcdse", transitions: bool
     return result
 
 
+#: Three-point Gauss-Hermite rule for a normal size distribution: offsets in units of
+#: the standard deviation, and weights.
+_GAUSS_HERMITE_3 = ((-np.sqrt(3.0), 1 / 6), (0.0, 2 / 3), (np.sqrt(3.0), 1 / 6))
+
+
+def _core_shell_pattern(doc: dict, q: np.ndarray, diameter_nm: float,
+                        sigma_nm: float) -> tuple[np.ndarray, int, float]:
+    """Debye pattern of the recipe ``doc`` at ``diameter_nm`` or, with ``sigma_nm`` > 0,
+    the number-weighted sum over a normal size distribution (3-point Gauss-Hermite:
+    d - sqrt 3 sigma, d, d + sqrt 3 sigma with weights 1/6, 2/3, 1/6; particles scatter
+    incoherently, so their patterns add). Returns (I, atoms, exchanged fraction built), the
+    last two of the mean size."""
+    from omm_cx.analysis.xrd.debye import debye_intensity
+    from omm_cx.systems.recipes import build_recipe
+
+    rule = _GAUSS_HERMITE_3 if sigma_nm > 0 else ((0.0, 1.0),)
+    total, n_atoms, built = np.zeros_like(q), 0, float("nan")
+    for z, w in rule:
+        doc["nanocrystal"]["diameter_nm"] = float(diameter_nm + z * sigma_nm)
+        b = build_recipe(doc)
+        total += w * debye_intensity(b.structure.positions_A, b.structure.species, q)
+        if z == 0.0:
+            n_atoms, built = len(b.structure.species), float(b.info["exchanged_fraction"])
+    return total, n_atoms, built
+
+
 def xrd_series(out_dir: Path, diameter_nm: float = 7.0, shell: str = "zincblende",
                fractions: list | None = None, q_min: float = 1.0, q_max: float = 4.0,
-               dq: float = 0.002, **_ignored) -> dict:
+               dq: float = 0.002, shell_cut: str = "radius", diameter_sigma_nm: float = 0.0,
+               **_ignored) -> dict:
     """002's Debye series: PbS@CdS particles (recipe ``pbs-cds-core-shell-xrd``) with the
     CdS ``shell`` (zincblende or rocksalt) at each exchanged fraction; per fraction the
     (111), (200), (220) centres (1/Å), I111/I200 and the conversion from Q220. Writes
-    series.csv and returns the columns."""
-    from omm_cx.analysis.xrd.debye import (conversion_from_q220, debye_intensity, find_peaks,
-                                             peaks_table, q_grid)
+    series.csv and returns the columns.
+
+    Other constructions than 002's single sphere with a spherical core: ``shell_cut``
+    "100" or "111" cuts the shell along whole layers (the recipe's
+    ``nanocrystal.shell_cut``; the fraction built, ``exchanged_fraction_built``, is then
+    only near the nominal one); ``diameter_sigma_nm`` > 0 sums the patterns over a normal
+    size distribution about ``diameter_nm`` (:func:`_core_shell_pattern`)."""
+    from omm_cx.analysis.xrd.debye import conversion_from_q220, find_peaks, peaks_table, q_grid
     from omm_cx.io.tables import write_csv
     from omm_cx.io.yaml_input import load_yaml
-    from omm_cx.systems.recipes import build_recipe, resolve_recipe
+    from omm_cx.systems.recipes import resolve_recipe
 
     a_pbs, a_cds = 5.94, 5.81  # the recipe's lattice parameters (Å)
     fractions = [0.0, 0.3, 0.6, 0.9] if fractions is None else [float(x) for x in fractions]
     doc = load_yaml(resolve_recipe("pbs-cds-core-shell-xrd"), "recipe")
-    doc["nanocrystal"]["diameter_nm"] = float(diameter_nm)
     doc["nanocrystal"]["shell"]["structure"] = shell
+    doc["nanocrystal"]["shell_cut"] = shell_cut
     q = q_grid(q_min, q_max, dq)
     q220 = [2 * np.pi * np.sqrt(8) / a for a in (a_pbs, a_cds)]
-    rows: dict[str, list] = {k: [] for k in ("exchanged_fraction", "n_atoms", "q111_invA",
-                                             "q200_invA", "q220_invA", "I111_over_I200",
-                                             "conversion_from_q220")}
+    rows: dict[str, list] = {k: [] for k in ("exchanged_fraction", "exchanged_fraction_built",
+                                             "n_atoms", "q111_invA", "q200_invA", "q220_invA",
+                                             "I111_over_I200", "conversion_from_q220")}
     for x in fractions:
         doc["nanocrystal"]["exchanged_fraction"] = x
-        s = build_recipe(doc).structure
-        peaks = find_peaks(q, debye_intensity(s.positions_A, s.species, q), a_pbs)
+        intensity, n_atoms, built = _core_shell_pattern(doc, q, float(diameter_nm),
+                                                        float(diameter_sigma_nm))
+        peaks = find_peaks(q, intensity, a_pbs)
         table = peaks_table(peaks)
-        for key, val in (("exchanged_fraction", x), ("n_atoms", len(s.species)),
+        for key, val in (("exchanged_fraction", x), ("exchanged_fraction_built", built),
+                         ("n_atoms", n_atoms),
                          ("q111_invA", peaks["111"].q_centre_invA),
                          ("q200_invA", peaks["200"].q_centre_invA),
                          ("q220_invA", peaks["220"].q_centre_invA),
@@ -78,7 +112,8 @@ def xrd_series(out_dir: Path, diameter_nm: float = 7.0, shell: str = "zincblende
     x = np.asarray(rows["exchanged_fraction"])
     ratio = np.asarray(rows["I111_over_I200"])
     slope = float(np.polyfit(x, ratio, 1)[0]) if len(x) > 1 else float("nan")
-    return {"shell": shell, "diameter_nm": float(diameter_nm), **rows,
+    return {"shell": shell, "diameter_nm": float(diameter_nm), "shell_cut": shell_cut,
+            "diameter_sigma_nm": float(diameter_sigma_nm), **rows,
             "I111_over_I200_slope": slope,
             "q200_shift_percent": 100.0 * (rows["q200_invA"][-1] - rows["q200_invA"][0])
             / rows["q200_invA"][0],

@@ -104,7 +104,7 @@ def _core_shell(nc: CoreShellInput, crystal: Crystal, charges, removal: Removal,
         crystal, shell.cation, shell.structure, nc.diameter_nm * 10,
         exchanged_fraction=nc.exchanged_fraction,
         shell_thickness_A=None if nc.shell_thickness_nm is None else nc.shell_thickness_nm * 10,
-        shell_a_A=shell.a_A)
+        shell_a_A=shell.a_A, cut=nc.shell_cut)
     record["shell_a_A"] = shell.a_A if shell.a_A is not None else crystal.a_A
     atoms = neutralize(atoms, charges, removal)
     n_cat = sum(1 for r in atoms.roles if r == "cation")

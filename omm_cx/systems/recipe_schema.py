@@ -94,6 +94,8 @@ class CoreShellInput(_Nanocrystal):
     shell: ShellInput
     exchanged_fraction: Optional[Fraction] = None
     shell_thickness_nm: Optional[Positive] = None
+    #: the core/shell boundary: "radius" (a spherical core) or whole "100" / "111" layers
+    shell_cut: Literal["radius", "100", "111"] = "radius"
 
 
 class PartInput(InputModel):

@@ -143,10 +143,48 @@ def stack_of_layers(crystal: Crystal, diameter_A: float, length_A: float,
     return out.translated([0, 0, -z0])
 
 
+#: Where core_shell draws the core/shell boundary: at a distance from the centre
+#: ("radius": a spherical core) or along whole anion layers of one family ("100": a cube,
+#: "111": an octahedron of a core). The particle itself is a sphere in every case.
+SHELL_CUTS = ("radius", "100", "111")
+
+
+def _shell_level(anions_A: np.ndarray, rotation: np.ndarray, cut: str) -> np.ndarray:
+    """Per anion, the distance (Å) from the centre that the shell is cut on: along the
+    anion itself ("radius"), or along the nearest {100} ("100": max |x_i|) or {111}
+    ("111": (|x| + |y| + |z|) / sqrt 3) normal, x_i in the crystal frame."""
+    if cut == "radius":
+        return np.linalg.norm(anions_A, axis=1)
+    p = np.asarray(anions_A, float) @ rotation  # lab -> crystal frame
+    if cut == "100":
+        return np.abs(p).max(axis=1)
+    return np.abs(p).sum(axis=1) / np.sqrt(3)
+
+
+def _shell_mask(level: np.ndarray, cut: str, exchanged_fraction: float | None,
+                edge_A: float | None) -> np.ndarray:
+    """Which anions belong to the shell: those beyond ``edge_A`` or, with
+    ``exchanged_fraction``, the outermost ones: exactly round(fraction x N) of them for
+    "radius" (ties by index), for a layer cut the whole outermost layers whose count is
+    closest to fraction x N (ties: the thinner shell)."""
+    n = len(level)
+    if exchanged_fraction is None:
+        return level > edge_A
+    if cut == "radius":
+        order = np.lexsort((np.arange(n), -level))
+        is_shell = np.zeros(n, dtype=bool)
+        is_shell[order[:int(round(exchanged_fraction * n))]] = True
+        return is_shell
+    lev = np.round(level, 4)
+    edges = np.r_[np.unique(lev)[::-1], -np.inf]  # shell = lev > edge, thinnest first
+    counts = np.array([(lev > e).sum() for e in edges])
+    return lev > edges[int(np.argmin(np.abs(counts - exchanged_fraction * n)))]
+
+
 def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_A: float,
                exchanged_fraction: float | None = None,
                shell_thickness_A: float | None = None,
-               shell_a_A: float | None = None) -> Atoms:
+               shell_a_A: float | None = None, cut: str = "radius") -> Atoms:
     """A sphere whose core (rocksalt ``core``) and shell (``shell_structure``: 'rocksalt'
     or 'zincblende', cation ``shell_cation``) share the core's fcc anion sublattice.
 
@@ -155,8 +193,11 @@ def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_
     Formula units whose anion lies outside the core radius form the shell; the core radius
     comes from ``shell_thickness_A`` or, with ``exchanged_fraction``, is chosen so that
     exactly round(fraction x N) cations are exchanged (outermost anions first; ties by
-    index). Each formula unit is neutral, so the particle is neutral when the parent
-    sphere is.
+    index). ``cut`` "100" or "111" (:data:`SHELL_CUTS`) cuts the shell along whole {100}
+    or {111} anion layers instead (a cube or octahedron of a core; with
+    ``exchanged_fraction`` the whole layers closest to it, so the exchanged fraction is
+    only near it). Each formula unit is neutral, so the particle is neutral when the
+    parent sphere is.
 
     ``shell_a_A``: the shell's own cubic lattice constant (Å). The shell's formula units
     are then scaled about the particle centre by shell_a_A / core a, keeping the
@@ -172,6 +213,10 @@ def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_
         raise StructureError(f"shell lattice constant {shell_a_A} Å must be > 0")
     if (exchanged_fraction is None) == (shell_thickness_A is None):
         raise StructureError("give exactly one of exchanged_fraction and shell_thickness_nm")
+    if cut not in SHELL_CUTS:
+        raise StructureError(f"shell cut {cut!r}: use one of {', '.join(SHELL_CUTS)}")
+    if exchanged_fraction is not None and not 0 <= exchanged_fraction <= 1:
+        raise StructureError(f"exchanged_fraction {exchanged_fraction} must be in [0, 1]")
     parent = sphere(core, diameter_A)
     roles = np.array(parent.roles)
     anions = parent.positions_A[roles == "anion"]
@@ -179,17 +224,9 @@ def core_shell(core: Crystal, shell_cation: str, shell_structure: str, diameter_
     rot = core.rotation
     octa = np.array([-core.a_A / 2, 0, 0]) @ rot.T
     tetra = np.array([-1, -1, -1]) * core.a_A / 4 @ rot.T
-    r = np.linalg.norm(anions, axis=1)
     n = len(anions)
-    if exchanged_fraction is not None:
-        if not 0 <= exchanged_fraction <= 1:
-            raise StructureError(f"exchanged_fraction {exchanged_fraction} must be in [0, 1]")
-        n_shell = int(round(exchanged_fraction * n))
-        order = np.lexsort((np.arange(n), -r))
-        is_shell = np.zeros(n, dtype=bool)
-        is_shell[order[:n_shell]] = True
-    else:
-        is_shell = r > diameter_A / 2 - shell_thickness_A
+    is_shell = _shell_mask(_shell_level(anions, rot, cut), cut, exchanged_fraction,
+                           None if shell_thickness_A is None else diameter_A / 2 - shell_thickness_A)
     core_cation = core.species["cation"]
     species, roles_out, pos, parts = [], [], [], []
     for k in range(n):
