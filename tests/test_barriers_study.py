@@ -60,10 +60,14 @@ def test_closest_approach_of_two_crossing_ions():
     prof = _profile([[0, 0.6, 0], [3, 0, 0]], [[3, 0, 0], [0, 0, 0]], [0, 1, 0])
     s = np.linspace(0, 1, 100001)
     d = np.hypot(6 * s - 3, 0.6 * (1 - s))  # the separation along the lines, by hand
-    assert _pair_min_A(prof) == pytest.approx(d.min(), abs=1e-6)
-    assert 0.29 < _pair_min_A(prof) < 0.3
+    assert _pair_min_A(prof, None) == pytest.approx(d.min(), abs=1e-6)
+    assert 0.29 < _pair_min_A(prof, None) < 0.3
+    # the same pair with one ion stored a periodic image away (box 20 Å along x)
+    box = np.diag([20.0, 20.0, 20.0])
+    far = _profile([[0, 0.6, 0], [23, 0, 0]], [[3, 0, 0], [20, 0, 0]], [0, 1, 0])
+    assert _pair_min_A(far, box) == pytest.approx(d.min(), abs=1e-6)
     one = _profile([[0, 0, 0]], [[1, 0, 0]], [0, 1, 0])
-    assert _pair_min_A(one) is None
+    assert _pair_min_A(one, None) is None
 
 
 def test_record_has_both_readings_and_the_highest_point_s_neighbours():
@@ -79,6 +83,8 @@ def test_record_has_both_readings_and_the_highest_point_s_neighbours():
     assert rec["reaction_eV"] == pytest.approx(prof.energy_eV[0, -1])
     top = int(np.argmax(prof.energy_eV[0]))
     assert rec["max_fraction"] == pytest.approx(prof.fraction[top])
+    assert rec["closest_pair"] == ["Se", "Pb"] and rec["closest_A"] == pytest.approx(3.0, abs=1e-6)
+    assert rec["closest_fraction"] == 0.0 and "pair_at_max_A" not in rec
     near = rec["at_max"]["1"]
     assert near["species"] == "Se" and near["neighbours"][0][0] == "Pb"
     d = np.linalg.norm(prof.positions_A[0, top, 1] - prof.positions_A[0, top, 0])
@@ -96,3 +102,15 @@ def test_study_plans_30_starts_per_phase_on_the_two_wires():
     assert {p.params["recipe"] for p in by_phase["zincblende"]} == {"cdse-nanowire-zb-cu"}
     assert sorted(p.params["seed"] for p in by_phase["zincblende"]) == list(range(1, 31))
     assert all(p.params["jitter_A"] == 1.0 and p.params["relax"] == "others" for p in plans)
+
+
+def test_record_of_two_moving_ions_gives_their_distance_at_the_top():
+    ff = load_forcefield("pbcdse")
+    s = Structure(["Pb", "Se", "Se"], np.array([[0, 0, 0], [3.0, 0, 0], [-6.0, 0, 0]]), None)
+    moves = {0: np.array([0.0, 2.0, 0.0]), 1: np.array([3.5, 2.0, 0.0])}
+    prof = straight_path(ff, s, moves, n_points=5, platform="Reference", keep_positions=True)
+    rec = path_record(prof, s)
+    top = int(np.argmax(prof.energy_eV[0]))
+    assert rec["pair_min_A"] == pytest.approx(3.0)
+    assert rec["pair_at_max_A"] == pytest.approx(3.0 + 0.5 * prof.fraction[top])
+    assert set(rec["at_max"]) == {"0", "1"}

@@ -20,8 +20,9 @@ casu2023 are 30 runs (seeds) and the report's t-interval is over starts. Per cal
 Per path the result holds both readings of the barrier (the highest point minus the
 start, and casu2023's: the point just before the steepest drop, minus the start), end
 minus start, the profile, the closest approach of the two moving ions, and the
-configuration at the highest point: each moving ion's nearest neighbours there, after
-the relaxation. Energies in eV, distances in Å.
+configuration at the highest point (each moving ion's nearest neighbours there, after the
+relaxation, and the two ions' distance) and the closest any moving ion came to another
+atom along the path. Energies in eV, distances in Å (minimum image).
 """
 
 from __future__ import annotations
@@ -90,14 +91,14 @@ def closest_swap(structure: Structure, nc: np.ndarray, atom: int,
     return partner, {atom: pos[atom] + step, partner: pos[partner] - step}
 
 
-def _pair_min_A(profile) -> float | None:
-    """Closest approach (Å) of two moving atoms along their straight lines (the mean
-    start), or None for one moving atom."""
+def _pair_min_A(profile, box) -> float | None:
+    """Closest approach (Å, minimum image) of two moving atoms along their straight lines
+    (sample 0), or None for one moving atom."""
     if len(profile.moving) != 2:
         return None
-    start = profile.start_A.mean(axis=0)
-    d0, d1 = start[0] - start[1], profile.end_A[0] - profile.end_A[1]
-    v = d1 - d0
+    start, end = profile.start_A[0], profile.end_A
+    d0 = minimum_image(start[0] - start[1], box)
+    v = (end[0] - start[0]) - (end[1] - start[1])
     s = float(np.clip(-(d0 @ v) / (v @ v), 0.0, 1.0)) if v @ v > 0 else 0.0
     return float(np.linalg.norm(d0 + s * v))
 
@@ -108,10 +109,35 @@ def _neighbours(pos: np.ndarray, species: list[str], box, i: int, n: int = 4) ->
     return [[species[j], round(float(d[j]), 3)] for j in np.argsort(d)[:n]]
 
 
+def _geometry(profile, structure: Structure, top: int) -> dict:
+    """From the kept positions (sample 0): the moving ions' nearest neighbours at the
+    highest point, their distance there (two ions), and the closest any moving ion came
+    to another atom along the path (after each point's relaxation)."""
+    box, sp = structure.box_A, structure.species
+    pos = profile.positions_A[0]
+    out: dict = {"at_max": {str(int(i)): {"species": sp[int(i)], "neighbours":
+                                          _neighbours(pos[top], sp, box, int(i))}
+                            for i in profile.moving}}
+    if len(profile.moving) == 2:
+        a, b = (int(i) for i in profile.moving)
+        out["pair_at_max_A"] = float(np.linalg.norm(minimum_image(pos[top, a] - pos[top, b], box)))
+    best = (np.inf, 0, 0, 0)
+    for m, frame in enumerate(pos):
+        for i in profile.moving:
+            d = np.linalg.norm(minimum_image(frame - frame[int(i)], box), axis=1)
+            d[int(i)] = np.inf
+            j = int(np.argmin(d))
+            if d[j] < best[0]:
+                best = (float(d[j]), m, int(i), j)
+    out.update(closest_A=best[0], closest_fraction=float(profile.fraction[best[1]]),
+               closest_pair=[sp[best[2]], sp[best[3]]])
+    return out
+
+
 def path_record(profile, structure: Structure) -> dict:
     """One start's path (sample 0) as result.json keeps it: barriers, end - start, the
-    profile, the moving ions' closest approach and their neighbours at the highest point
-    (``at_max``; needs ``keep_positions``)."""
+    profile, the moving ions' closest approach along their lines (``pair_min_A``) and,
+    with ``keep_positions``, the configuration at the highest point (:func:`_geometry`)."""
     e = profile.energy_eV[0]
     top = int(np.argmax(e))
     rec = {"barrier_eV": float(profile.barrier_eV[0]),
@@ -121,12 +147,9 @@ def path_record(profile, structure: Structure) -> dict:
            "max_fraction": float(profile.fraction[top]),
            "path_length_A": float(np.linalg.norm(profile.end_A - profile.start_A[0], axis=1).max()),
            "moving": profile.moving.tolist(), "start_A": profile.start_A[0].tolist(),
-           "end_A": profile.end_A.tolist(), "pair_min_A": _pair_min_A(profile)}
+           "end_A": profile.end_A.tolist(), "pair_min_A": _pair_min_A(profile, structure.box_A)}
     if profile.positions_A is not None:
-        pos = profile.positions_A[0, top]
-        rec["at_max"] = {str(int(i)): {"species": structure.species[int(i)], "neighbours":
-                                       _neighbours(pos, structure.species, structure.box_A, int(i))}
-                         for i in profile.moving}
+        rec.update(_geometry(profile, structure, top))
     return rec
 
 
