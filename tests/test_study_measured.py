@@ -12,13 +12,18 @@ from pathlib import Path
 import pytest
 
 from omm_cx.errors import ConfigError
-from omm_cx.studies.spec import load_study, spec_hash
+from omm_cx.studies.spec import _MEASURED_LINE, load_study, spec_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _study_text() -> str:
+    """004-reverse.yaml without its measured records (the tests add their own)."""
+    return _MEASURED_LINE.sub("", (ROOT / "studies" / "004-reverse.yaml").read_text(encoding="utf-8"))
+
+
 def test_hash_ignores_measured_records_only():
-    text = (ROOT / "studies" / "004-reverse.yaml").read_text(encoding="utf-8")
+    text = _study_text()
     assert spec_hash(text) == hashlib.sha256(text.encode()).hexdigest()
     marker = "\n  small:\n"
     assert marker in text
@@ -29,7 +34,7 @@ def test_hash_ignores_measured_records_only():
 
 
 def test_measured_is_validated_and_read(tmp_path):
-    text = (ROOT / "studies" / "004-reverse.yaml").read_text(encoding="utf-8")
+    text = _study_text()
     good = tmp_path / "004-reverse.yaml"
     good.write_text(text.replace("\n  small:\n", "\n  small:\n    measured: {wall_s: 110, "
                                  "cores: 2, date: 2026-12-07, note: idle}\n", 1), encoding="utf-8")
