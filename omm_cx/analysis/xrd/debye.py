@@ -225,6 +225,10 @@ def _minimum_between(q: np.ndarray, y: np.ndarray, a: float, b: float) -> float:
 RATIO_DEFINITIONS = ("amplitude", "area")
 
 
+#: Below this fraction of the (111) value a (200) amplitude or area is no peak.
+_NO_PEAK = 1e-6
+
+
 def peaks_table(peaks: Mapping[str, Peak], ratio: str = "amplitude") -> dict:
     """JSON-ready dict of :func:`find_peaks` output, with ``I111_over_I200`` when both are
     present: by default 002's ratio of fitted amplitudes; ``ratio="area"`` for the ratio
@@ -234,8 +238,12 @@ def peaks_table(peaks: Mapping[str, Peak], ratio: str = "amplitude") -> dict:
     d = {k: asdict(p) for k, p in peaks.items()}
     if "111" in peaks and "200" in peaks:
         a, b = peaks["111"], peaks["200"]
-        both = {"amplitude": a.amplitude / b.amplitude if b.amplitude > 0 else float("nan"),
-                "area": a.intensity / b.intensity if b.intensity > 0 else float("nan")}
+        # a (200) band with nothing above its background (a shoulder, no maximum) has an
+        # amplitude at rounding level: no ratio then (NaN), rather than ~1e16
+        both = {"amplitude": a.amplitude / b.amplitude if b.amplitude > _NO_PEAK * a.amplitude
+                else float("nan"),
+                "area": a.intensity / b.intensity if b.intensity > _NO_PEAK * a.intensity
+                else float("nan")}
         d["I111_over_I200"] = both[ratio]
         d["I111_over_I200_amplitude"], d["I111_over_I200_area"] = both["amplitude"], both["area"]
         d["I111_over_I200_definition"] = ratio
