@@ -62,8 +62,13 @@ def cache_dir() -> Path:
 
 
 #: Compiler flags. -ffast-math + -fopenmp-simd: the pair loop's "omp simd" becomes vector
-#: code with glibc's vector exp (libmvec); no OpenMP runtime is linked.
-FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-std=c++17", "-shared", "-fPIC")
+#: code with glibc's vector exp (libmvec); no OpenMP runtime is linked. They compile the
+#: object only: linking with -ffast-math would add crtfastmath.o, whose constructor turns
+#: on flush-to-zero and denormals-are-zero for the whole process that loads the plugin
+#: (numpy, scipy and OpenMM would then silently lose denormals).
+FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-std=c++17", "-fPIC")
+#: Link flags (no -ffast-math: see FLAGS).
+LINK_FLAGS = ("-shared", "-fPIC")
 
 
 def _flags() -> tuple[str, ...]:
@@ -77,7 +82,8 @@ def _build_key(compiler: str) -> str:
 
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
     h = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), " ".join(_flags()).encode(), openmm.__version__.encode(), version.encode(),
+    for part in (SOURCE.read_bytes(), " ".join(_flags() + LINK_FLAGS).encode(),
+                 openmm.__version__.encode(), version.encode(),
                  _cpu_signature().encode()):
         h.update(part)
         h.update(b"\0")
@@ -100,13 +106,22 @@ def compile_library() -> Path:
         raise NativeUnavailable(f"cannot write the build cache {target.parent} ({exc.strerror}); "
                                 f"set OMM_CX_CACHE to a writable folder") from None
     os.close(fd)
-    cmd = [compiler, *_flags(), f"-I{include}",
-           str(SOURCE), f"-L{lib}", "-lOpenMM", f"-Wl,-rpath,{lib}", "-o", tmp]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        os.unlink(tmp)
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise NativeUnavailable(f"compiling {SOURCE.name} failed ({compiler}): {tail}")
+    obj = tmp[:-3] + ".o"
+    steps = ([compiler, *_flags(), f"-I{include}", "-c", str(SOURCE), "-o", obj],
+             [compiler, *LINK_FLAGS, obj, f"-L{lib}", "-lOpenMM", f"-Wl,-rpath,{lib}", "-o", tmp])
+    try:
+        for cmd in steps:
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                os.unlink(tmp)
+                tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+                raise NativeUnavailable(f"compiling {SOURCE.name} failed ({compiler}): {tail}")
+    finally:
+        if os.path.exists(obj):
+            os.unlink(obj)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o755 & ~umask)  # mkstemp's 0600 (+x by the linker): others could not load it
     os.replace(tmp, target)
     return target
 
