@@ -4,8 +4,9 @@
 reciprocal part moved to its own force group, a force evaluation of each group alone
 (Coulomb real space, Coulomb reciprocal space, short range, guard, anything else), of all
 groups together, and a whole MD step; "integration and the rest" is the step minus the
-evaluation of all groups. On the CPU platform PME's reciprocal part runs on its own
-thread beside the real-space loops, so the parts can add up to more than the whole.
+evaluation of all groups. The parts can add up to more or less than the whole (per-call
+overheads, caches); OpenMM's CPU kernels compute PME's reciprocal part after the
+real-space loop (they start and finish it back to back), not beside it.
 """
 
 from __future__ import annotations
