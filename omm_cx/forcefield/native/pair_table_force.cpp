@@ -286,6 +286,16 @@ private:
         int nc[3];
         for (int d = 0; d < 3; d++) {
             double width = volume / std::sqrt(cross[d].dot(cross[d]));
+            // the minimum image is exact only for partners closer than half the smallest
+            // perpendicular width (OpenMM checks a_x, b_y, c_z; a barostat can shrink a
+            // triclinic box below this while those still pass)
+            if (width < 2 * listCutoff) {
+                std::ostringstream msg;
+                msg << "OmmCxPairTableForce: the periodic box is " << width << " nm wide "
+                    << "(perpendicular to one face), less than twice the cutoff ("
+                    << listCutoff << " nm); use a larger box";
+                throw OpenMMException(msg.str());
+            }
             nc[d] = std::max(1, (int) std::floor(width / (0.5 * R)));
         }
         const int numCells = nc[0] * nc[1] * nc[2];
