@@ -52,8 +52,8 @@ import numpy as np
 
 from omm_cx import __version__
 from omm_cx.analysis.base import Analysis, AnalysisContext, CannotRun
-from omm_cx.analysis.groups import (AnalysisGroups, groups_from_build_info, groups_from_geometry,
-                                    load_build_info, species_of_topology)
+from omm_cx.analysis.groups import (AnalysisGroups, canonical_species, groups_from_build_info,
+                                    groups_from_geometry, load_build_info, species_of_topology)
 from omm_cx.analysis.membership import iter_membership
 from omm_cx.analysis.options import AnalysisOptions
 from omm_cx.analysis.record import SUMMARY_JSON, validate_summary, write_summary
@@ -88,10 +88,13 @@ def load_groups(src: TrajectorySource, build_info: BuildRecord | None, source: s
     if build_info is not None:
         g = groups_from_build_info(build_info, species, options.roles, source=source)
         if options.in_going_species:
-            want = set(options.in_going_species)
-            original = set(g.original.tolist())
-            g.in_going = np.array([i for i in g.cations if g.species[i] in want and i not in original],
-                                  dtype=int)
+            # every cation of the named species is in-going, wherever it was built: the
+            # shell cations of a core/shell start count as already exchanged (so that the
+            # kick-out partners and the core/shell boundary of ``jumps`` see them), and
+            # the original cations are the NC's others
+            want = {canonical_species(s) for s in options.in_going_species}
+            g.in_going = np.array([i for i in g.cations if g.species[i] in want], dtype=int)
+            g.original = np.array([i for i in g.original if g.species[i] not in want], dtype=int)
         return g
     return groups_from_geometry(species, first.xyz_A, first.box_A, options.membership,
                                 options.roles, options.in_going_species)

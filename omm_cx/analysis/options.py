@@ -76,6 +76,8 @@ class AnalysisOptions:
     membership: MembershipCriterion = field(default_factory=MembershipCriterion)
     jumps: JumpCriteria = field(default_factory=JumpCriteria)
     roles: dict | None = None
+    #: the in-going cation species (default: the solution cations); with a build record,
+    #: NC-built cations of these species (a core/shell start's shell) count as in-going
     in_going_species: Sequence[str] | None = None
     facet_shell_A: float = 6.0  # outer layer counted by the facets analysis
     density_bin_A: float = 0.5

@@ -321,7 +321,7 @@ _BOUNDARY_TEXT = ("boundary between the two crystalline phases with most NC ions
 
 
 def _figure(kind: str, table, species):
-    from omm_cx.analysis import phase_plots
+    from omm_cx.analysis.plots import phases as phase_plots
     from omm_cx.io.figures import new_figure
 
     fig, axes = new_figure(ncols=len(species), figsize=(3.2 * len(species), 3.2))

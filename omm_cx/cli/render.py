@@ -82,7 +82,7 @@ def _describe(panel: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the picture and/or the movie; print where they are and the legends."""
-    from omm_cx.analysis.movie import open_render_input, render_picture, write_movie
+    from omm_cx.analysis.render.movie import open_render_input, render_picture, write_movie
 
     inp = open_render_input(args.input, top=args.top, dt_ps=args.dt_ps)
     kw = dict(normal=args.normal, thickness_A=args.thickness_A, color_by=args.color_by,

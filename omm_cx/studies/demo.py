@@ -33,7 +33,7 @@ def run_demo(out_dir: str | Path = "out/demo", length_ps: float = 50.0,
     """Build, run and analyze the demo; returns the analysis summary (with ``rho``)."""
     from omm_cx.analysis.driver import analyze_run_dir
     from omm_cx.analysis.record import SUMMARY_JSON
-    from omm_cx.analysis.movie import open_render_input, render_picture
+    from omm_cx.analysis.render.movie import open_render_input, render_picture
     from omm_cx.simulation import run
 
     out = Path(out_dir)

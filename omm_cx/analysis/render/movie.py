@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.render import THICKNESS_A, parse_direction, render_slab
+from omm_cx.analysis.render.slab import THICKNESS_A, parse_direction, render_slab
 from omm_cx.analysis.trajectory import Frame
 from omm_cx.errors import AnalysisError
 from omm_cx.periodic import cluster_centre, minimum_image

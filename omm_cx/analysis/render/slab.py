@@ -16,7 +16,7 @@ the nearest ions are drawn last, and deeper ones darkened by up to ``depth_shade
 
 Library: matplotlib (a dependency already): :class:`~matplotlib.collections.EllipseCollection`
 draws discs in data units (Å) with one call for thousands of ions, on the Agg canvas
-without a screen; its ``animation`` writers make the movies (:mod:`omm_cx.analysis.movie`).
+without a screen; its ``animation`` writers make the movies (:mod:`omm_cx.analysis.render.movie`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from omm_cx.analysis.plots import _ax, _time_axis
+from omm_cx.analysis.plots.core import _ax, _time_axis
 
 #: Colours of the phases (004 Supplementary Fig. 7 marks rocksalt blue, zincblende red,
 #: wurtzite green).
