@@ -90,13 +90,18 @@ class PathProfile:
 
 
 def swap_moves(structure: Structure, i: int, j: int) -> dict[int, np.ndarray]:
-    """End points that exchange atoms ``i`` and ``j`` (003's kick-off path)."""
+    """End points that exchange atoms ``i`` and ``j`` (003's kick-off path), each moving
+    along the minimum image of their separation (in a periodic box the straight lines do
+    not cross the box the long way)."""
+    from omm_cx.periodic import minimum_image
+
     _check_index(structure, i)
     _check_index(structure, j)
     if i == j:
         raise OmmCxError(f"swap needs two different atoms, got {i} twice")
     p = structure.positions_A
-    return {i: p[j].copy(), j: p[i].copy()}
+    d = minimum_image(p[j] - p[i], structure.box_A)
+    return {i: p[i] + d, j: p[j] - d}
 
 
 def _check_index(structure: Structure, i: int) -> None:
