@@ -32,7 +32,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT
 $PY -m openmm.testInstallation 2>&1 | tee "$OUT/openmm_install.txt"
 
 check() {
-    $PY -m pytest -q -p no:cacheprovider tests/test_platforms.py tests/test_energy_reference.py \
+    $PY -m pytest -q -p no:cacheprovider tests/integration/test_platforms.py tests/integration/test_energy_reference.py \
         2>&1 | tee "$OUT/tests_cuda.log"
 }
 bench() {

@@ -91,6 +91,7 @@ def test_reduced_cell_is_a_rotation_into_openmm_form():
     assert np.allclose(d_old, d_new, atol=1e-9)
 
 
+@pytest.mark.slow  # ~19 s on 2 idle cores
 def test_the_001_call_relaxes_both_interfaces_and_reports_them(tmp_path):
     from omm_cx.studies.interfaces import rocksalt_zincblende_interfaces
 
