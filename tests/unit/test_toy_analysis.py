@@ -14,7 +14,7 @@ import pytest
 from omm_cx.analysis.registry import ANALYSES
 from omm_cx.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STRUCTURE = ROOT / "tests" / "data" / "pbse_melt.pdb"
 
 TOY = textwrap.dedent('''

@@ -5,6 +5,7 @@ run it records)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from omm_cx.errors import ConfigError
 from omm_cx.studies.spec import _MEASURED_LINE, load_study, spec_hash
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _study_text() -> str:
@@ -49,7 +50,8 @@ def test_measured_is_validated_and_read(tmp_path):
 
 def test_study_list_shows_the_measured_time_next_to_the_estimate():
     out = subprocess.run([sys.executable, "-m", "omm_cx", "study", "list"], capture_output=True,
-                         text=True, check=True).stdout
+                         text=True, encoding="utf-8", check=True,
+                         env={**os.environ, "PYTHONIOENCODING": "utf-8"}).stdout
     line = next(ln for ln in out.splitlines()
                 if ln.strip().startswith("small") and "; measured " in ln)
     assert "on 2 CPU cores" in line and "wall (2026-" in line
