@@ -16,7 +16,7 @@ zincblende, defined up to the cubic symmetry, which leaves the families unchange
 With a build record, the summary also gives the angle between its orientation and the
 frame-0 fit (``build_vs_first_frame_fit_deg``): the NC turns before frame 0 (3.2 degrees
 between the build and the first saved frame of the 4 ps, 700 K demo run in
-tests/test_end_to_end.py; the fit matched that Kabsch rotation within 0.6 degree).
+tests/integration/test_end_to_end.py; the fit matched that Kabsch rotation within 0.6 degree).
 The outer layer: cations farther than ``nc_radius - shell_A`` from the centre
 (``nc_radius`` = the membership's sqrt(5/3) x rms anion radius; default ``shell_A`` 6 Å,
 about one lattice constant), adsorbed ones included. Per frame: ``rotation_deg`` (the

@@ -56,7 +56,7 @@ Time-step rule (documented, enforced): ``timestep_fs`` must be at most
 :data:`MAX_TIMESTEP_FS` (5 fs), and at most 0.5 fs x sqrt(lightest mass / amu) once the
 system is known (Cu 3.99 fs, Se 4.44 fs; a hydrogen would get 0.5 fs). The lightest ions
 here vibrate with periods of ~150 fs (CdSe LO phonon, 6 THz); 2 fs (the default) gives
-~75 steps per period and conserves energy well (see tests/test_run_physics.py); 5 fs is
+~75 steps per period and conserves energy well (see tests/integration/test_run_physics.py); 5 fs is
 the largest step we accept for these rigid-ion models.
 """
 
