@@ -12,7 +12,11 @@ import math
 from dataclasses import dataclass
 
 from omm_cx import units
-from omm_cx.errors import SimulationError
+from omm_cx.errors import ConfigError, OmmCxError, SimulationError
+
+#: The native kernel's message when the box got narrower than twice the cutoff
+#: (omm_cx/forcefield/native/pair_table_force.cpp).
+BOX_TOO_NARROW = "OmmCxPairTableForce: the periodic box"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,17 @@ def check(snap: Snapshot, cfg, last_checkpoint_step: int | None) -> None:
     if problem:
         raise failure(f"{problem} at step {snap.step} (t = {snap.time_ps:.4g} ps)", cfg,
                       last_checkpoint_step)
+
+
+def openmm_failure(exc: Exception, step: int, cfg, last_checkpoint_step: int | None) -> OmmCxError:
+    """The error of an exception OpenMM raised while stepping: a box that a barostat made
+    too narrow for the cutoff is a bad input (:class:`ConfigError`, exit 2: a larger box
+    is the fix), anything else a failed simulation (exit 3)."""
+    if BOX_TOO_NARROW in str(exc):
+        return ConfigError(f"{cfg.origin}: near step {step} {exc} (the barostat shrank or "
+                           f"skewed the box); the last good checkpoint is step "
+                           f"{last_checkpoint_step}")
+    return failure(f"OpenMM stopped near step {step}: {exc}", cfg, last_checkpoint_step)
 
 
 def failure(what: str, cfg, last_checkpoint_step: int | None) -> SimulationError:

@@ -354,8 +354,8 @@ class _Run:
             try:
                 sim.step(target - cur)
             except (ValueError, mm.OpenMMException) as exc:
-                raise health.failure(f"OpenMM stopped near step {sim.currentStep}: {exc}", cfg,
-                                     self.last_checkpoint) from None
+                raise health.openmm_failure(exc, sim.currentStep, cfg,
+                                            self.last_checkpoint) from None
             self._health_check()
             if sim.currentStep % every == 0 or sim.currentStep == cfg.total_steps:
                 self._checkpoint()

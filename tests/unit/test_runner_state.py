@@ -42,3 +42,21 @@ def test_runner_uses_no_private_openmm_attributes():
     for module in ("runner.py", "reporters.py", "start.py", "resume.py", "engine.py"):
         text = (SIM / module).read_text(encoding="utf-8")
         assert "._out" not in text and "._value" not in text, module
+
+
+def test_a_box_the_barostat_made_too_narrow_is_a_bad_input_not_a_failed_simulation():
+    """The native kernel's refusal of a too narrow box exits 2 (ConfigError: use a larger
+    box); any other OpenMM error while stepping is a failed simulation (exit 3)."""
+    from types import SimpleNamespace
+
+    from omm_cx.errors import ConfigError, SimulationError, exit_code_of
+    from omm_cx.simulation.health import openmm_failure
+
+    cfg = SimpleNamespace(origin="run.yaml", ensemble="npt", timestep_fs=2.0, temperature_K=600.0)
+    narrow = Exception("OmmCxPairTableForce: the periodic box is 2.2 nm wide (perpendicular to "
+                       "one face), less than twice the cutoff (1.2 nm); use a larger box")
+    err = openmm_failure(narrow, 5000, cfg, 4000)
+    assert isinstance(err, ConfigError) and exit_code_of(err) == 2
+    assert "near step 5000" in str(err) and "step 4000" in str(err)
+    other = openmm_failure(Exception("Particle coordinate is NaN"), 5000, cfg, 4000)
+    assert isinstance(other, SimulationError) and exit_code_of(other) == 3

@@ -97,6 +97,24 @@ def compile_library() -> Path:
     target = cache_dir() / "native" / _build_key(compiler) / LIBRARY_NAME
     if target.is_file():
         return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(target.parent / ".compile.lock", "a")
+    except OSError as exc:
+        raise NativeUnavailable(f"cannot write the build cache {target.parent} ({exc.strerror}); "
+                                f"set OMM_CX_CACHE to a writable folder") from None
+    with lock:  # N Dask workers starting at once: one compiles, the others wait and load it
+        import fcntl
+
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file():
+            return target
+        return _compile(compiler, include, lib, target)
+
+
+def _compile(compiler: str, include: str, lib: str, target: Path) -> Path:
+    """Compile and link the plugin into ``target`` (atomically: a temporary file, then a
+    rename)."""
     logging.getLogger("omm_cx").info("compiling the native short-range kernel (once per "
                                      "machine, a few seconds) into %s", target.parent)
     try:
