@@ -18,18 +18,16 @@ braces: ``recipe.forcefield: "{ff}+psl-{psl}"``.
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from omm_cx.errors import ConfigError
 from omm_cx.io.shipped import find_shipped, shipped_names
 from omm_cx.io.validation import InputModel, Positive, Whole, key_error, validate_input
+from omm_cx.studies.spec_records import MeasuredInput, spec_hash
 from omm_cx.io.yaml_input import load_yaml
 
 SCALES = ("tiny", "small", "paper")
@@ -94,23 +92,6 @@ class AxisInput(InputModel):
 
     def names(self) -> list:
         return list(self.values) if self.values is not None else list(self.variants)
-
-
-class MeasuredInput(InputModel):
-    """``presets.<scale>.measured``: the wall time of a finished run of this preset, a
-    record rather than an input: written as one line (a flow mapping), it is left out of
-    the study's hash, so recording it does not invalidate the run it records."""
-
-    wall_s: Positive = Field(description="wall time of the whole study run, s")
-    cores: Annotated[Whole, Field(ge=1)] = Field(description="CPU cores it ran on")
-    date: str = Field(min_length=1, description="when (YYYY-MM-DD)")
-    commit: Optional[str] = Field(None, description="the commit it ran at")
-    note: Optional[str] = Field(None, description="e.g. what else ran on the cores")
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _iso(cls, v: Any) -> Any:  # YAML reads 2026-12-07 as a date
-        return v.isoformat() if isinstance(v, datetime.date) else v
 
 
 class PresetInput(InputModel):
@@ -389,12 +370,3 @@ def load_study(name_or_path: str | os.PathLike | StudySpec | dict) -> StudySpec:
     spec._origin = where
     spec._sha256 = spec_hash(text)
     return spec
-
-
-_MEASURED_LINE = re.compile(r"^[ \t]+measured:[ \t]*\{.*\}[ \t]*(\r?\n|$)", re.MULTILINE)
-
-
-def spec_hash(text: str) -> str:
-    """SHA-256 of a study file's text without its one-line ``measured: {...}`` records
-    (a file without them hashes as its plain text)."""
-    return hashlib.sha256(_MEASURED_LINE.sub("", text).encode()).hexdigest()

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from omm_cx.errors import ConfigError
-from omm_cx.studies.spec import _MEASURED_LINE, load_study, spec_hash
+from omm_cx.studies.spec import load_study
+from omm_cx.studies.spec_records import _MEASURED_LINE, spec_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 
