@@ -97,7 +97,7 @@ def _list(args) -> int:
 
 
 def _dry_run(args) -> int:
-    from omm_cx.studies.cost import cpu_seconds, estimate
+    from omm_cx.studies.cost import estimate, plan_cpu_seconds
     from omm_cx.studies.plan import plan_runs
     from omm_cx.studies.spec import load_study
 
@@ -105,8 +105,7 @@ def _dry_run(args) -> int:
     plans = plan_runs(spec, args.scale)
     print(f"{spec.name} ({spec.reference}), scale {args.scale}: {len(plans)} runs")
     for p in plans:
-        ts = float((p.config or {}).get("timestep_fs", 2.0))
-        what = (f"{p.length_ps / 1000:.4g} ns, ~{p.n_atoms} atoms, ~{cpu_seconds(p.n_atoms, p.length_ps, ts) / 3600:.3g} CPU-h"
+        what = (f"{p.length_ps / 1000:.4g} ns, ~{p.n_atoms} atoms, ~{plan_cpu_seconds(p) / 3600:.3g} CPU-h"
                 if p.kind == "md" else f"call {p.call}")
         print(f"  {p.key:40s} {what}")
     print(_seeds_line(spec, plans, args.scale))

@@ -29,6 +29,9 @@ from omm_cx.units import COULOMB_EV_ANGSTROM
 
 #: Exponent n of the wall ((r_w / r)^n - 1)^2.
 WALL_EXPONENT = 6
+#: Energy of the guard force as an OpenMM expression: zero at r >= r_wall of the pair
+#: (r_wall = 0: no wall); {D} and {Rw} are filled with the per-pair value encoding.
+GUARD_EXPRESSION = f"step(rw-r)*{{D}}*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; rw={{Rw}}"
 _SAFETY = 2.0
 
 

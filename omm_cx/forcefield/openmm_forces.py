@@ -33,7 +33,7 @@ import numpy as np
 from omm_cx import units
 from omm_cx.forcefield.groups import (COULOMB_GROUP, GUARD_GROUP, LJ_SCALE, SHORT_RANGE_GROUP,
                                       SHORT_RANGE_GROUPS)
-from omm_cx.forcefield.guard import WALL_EXPONENT
+from omm_cx.forcefield.guard import GUARD_EXPRESSION
 from omm_cx.forcefield.lennard_jones import add_lj, energy_split_kjmol, lorentz_berthelot_lj
 from omm_cx.forcefield.pair_tables import ShortRangeTables, short_range_tables
 from omm_cx.forcefield.params import ForceField, pair_label
@@ -82,8 +82,6 @@ def _short_range_expression(tab: ShortRangeTables) -> str:
     return expr + ("; r6=r^6" if "r6" in expr else "")
 
 
-#: Energy of the guard force: zero at r >= r_wall of the pair (r_wall = 0: no wall).
-GUARD_EXPRESSION = f"step(rw-r)*{{D}}*(wx-1)^2; wx=(rw/r)^{WALL_EXPONENT}; rw={{Rw}}"
 
 #: Encodings of the per-pair values in a CustomNonbondedForce:
 #: "tables": Discrete2DFunction tables indexed by the per-particle integer ``type``;

@@ -11,13 +11,13 @@ up to 2x for small sparse systems and about right for dense ones and the paper-s
 The model before the native kernel (11.6 + 1.9e-3 N, from
 ``benchmarks/scaling_custom_force.json``) was 10-20x high for the small presets.
 
-An isolated particle without a box (``vacuum_method: short-range-cutoff``, 000's
-dumbbells) sums Coulomb over all pairs: ``ms_per_step = 5.4e-6 N^2`` instead, from one
-measurement of 2026-12-07 (0.79 s per force evaluation of the 12,124-atom
-pbse-cdse-dumbbell-1 on the CPU platform, 2 cores, with another study running; an upper
-estimate: the cores were shared by three processes). The per-atom model gave 44 min for
-000-dumbbells small, the all-pairs one 27 h; its runs had not finished their build and
-minimization after 13 min.
+An isolated particle without a box sums Coulomb over all pairs, so its cost grows as
+``N^2``: with ``vacuum_method: short-range-cutoff`` (000's dumbbells) the CPU platform runs
+the native kernel without a box (the short range within the cutoff and Coulomb over every
+pair in one vector loop), ``ms_per_step = 3.1e-7 N^2``: 45 ms per force evaluation of the
+12,066-ion pbse-cdse-dumbbell-4 on 2 idle cores (2026-12-07; OpenMM's reaction-field path
+took 0.36 s). With ``vacuum_method: all-pairs`` (every term over all pairs, in OpenMM)
+``ms_per_step = 5.9e-5 N^2``, from the 8.6 s per step of :mod:`omm_cx.systems.vacuum`.
 
 GPU: a measured ns/day is used only where ``benchmarks/latest.json`` has a CUDA result
 (scaled by atoms from that system size); otherwise the GPU-hours are "unmeasured".
@@ -35,8 +35,8 @@ CPU_MS_PER_STEP_PER_ATOM = 1.8e-3
 CPU_MODEL = ("CPU (2 cores, native kernel): ms/step = 1.8e-3 x atoms, through omm-cx bench's "
              "18.7 ms/step at 10,392 atoms; checked against the study runs of 2026-12-07 "
              "(high by up to 2x for small sparse systems)")
-#: All-pairs Coulomb of an isolated particle (no box): ms/step per atom^2.
-CPU_MS_PER_STEP_PER_ATOM2_VACUUM = 5.4e-6
+#: An isolated particle (no box), ms/step per atom^2, by its vacuum_method.
+CPU_MS_PER_STEP_PER_ATOM2_VACUUM = {"short-range-cutoff": 3.1e-7, "all-pairs": 5.9e-5}
 #: A call (lattice statics, diffraction) is not MD; a stated flat estimate per run.
 CALL_WALL_S = 60.0
 
@@ -87,23 +87,33 @@ def measured_gpu_ns_per_day() -> tuple[float, int] | None:
 
 
 def cpu_seconds(n_atoms: int | None, length_ps: float, timestep_fs: float = 2.0,
-                all_pairs: bool = False) -> float:
-    """Estimated wall seconds of one MD run on 2 CPU cores (``all_pairs``: an isolated
-    particle whose Coulomb is summed over every pair)."""
+                vacuum_method: str | None = None) -> float:
+    """Estimated wall seconds of one MD run on 2 CPU cores (``vacuum_method``: an isolated
+    particle without a box, "short-range-cutoff" or "all-pairs"; None: a periodic box)."""
     if not n_atoms or length_ps <= 0:
         return 0.0
     steps = length_ps * 1000.0 / timestep_fs
-    per_step = (CPU_MS_PER_STEP_PER_ATOM2_VACUUM * n_atoms ** 2 if all_pairs else
-                CPU_MS_PER_STEP_BASE + CPU_MS_PER_STEP_PER_ATOM * n_atoms)
+    per_step = (CPU_MS_PER_STEP_PER_ATOM2_VACUUM[vacuum_method] * n_atoms ** 2 if vacuum_method
+                else CPU_MS_PER_STEP_BASE + CPU_MS_PER_STEP_PER_ATOM * n_atoms)
     return steps * per_step / 1000.0
 
 
-def _all_pairs(plan) -> bool:
-    """True when the plan's system is an isolated particle summed over all pairs."""
+def vacuum_method(plan) -> str | None:
+    """The vacuum_method of the plan's recipe when it is an isolated particle without a
+    box (its Coulomb summed over all pairs), else None."""
     recipe = getattr(plan, "recipe", None) or {}
-    return recipe.get("vacuum_method") == "short-range-cutoff" or (
-        recipe.get("box_nm") is None and recipe.get("vacuum_padding_nm") is None
-        and recipe.get("vacuum_method") == "all-pairs")
+    if recipe.get("vacuum_method") == "short-range-cutoff":
+        return "short-range-cutoff"
+    if (recipe and recipe.get("box_nm") is None and recipe.get("vacuum_padding_nm") is None
+            and recipe.get("vacuum_method") == "all-pairs"):
+        return "all-pairs"
+    return None
+
+
+def plan_cpu_seconds(plan) -> float:
+    """Estimated wall seconds of one MD :class:`~omm_cx.studies.plan.RunPlan` on 2 CPU cores."""
+    ts = float((plan.config or {}).get("timestep_fs", 2.0))
+    return cpu_seconds(plan.n_atoms, plan.length_ps, ts, vacuum_method(plan))
 
 
 def estimate(plans: Sequence) -> Cost:
@@ -114,8 +124,7 @@ def estimate(plans: Sequence) -> Cost:
         if p.kind == "call":
             cpu_s += CALL_WALL_S
             continue
-        ts = float((p.config or {}).get("timestep_fs", 2.0))
-        cpu_s += cpu_seconds(p.n_atoms, p.length_ps, ts, _all_pairs(p))
+        cpu_s += plan_cpu_seconds(p)
         ns += p.length_ps / 1000.0
         if gpu is not None and p.n_atoms:
             ns_day, atoms_ref = gpu

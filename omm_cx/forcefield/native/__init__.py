@@ -54,15 +54,18 @@ def _join(values) -> str:
 
 def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, cutoff_nm: float,
                      group: int, name: str = "ShortRange", skin_nm: float = DEFAULT_SKIN_NM,
-                     threads: int = 0, coulomb: Mapping | None = None):
-    """The native force (an ``openmm.Force``), periodic with a sharp cutoff.
+                     threads: int = 0, coulomb: Mapping | None = None, periodic: bool = True,
+                     all_pairs_charges: Sequence[float] | None = None):
+    """The native force (an ``openmm.Force``) with a sharp cutoff, periodic or (``periodic``
+    False) for an isolated particle without a box.
 
     ``tables``: n x n arrays in OpenMM units, keys ``A`` (kJ/mol), ``irho`` (1/nm),
     ``B`` (kJ/mol nm^12), ``C`` (kJ/mol nm^6), ``D`` (kJ/mol, wall strength) and ``rw``
     (nm, wall radius; 0 = no wall); missing keys are zero (``irho`` one).
     ``types``: type index per particle. ``threads``: 0 = the CPU platform's thread count.
     ``coulomb``: also Ewald's real space (:mod:`.coulomb`): ``charges`` (e, per particle),
-    ``alpha_per_nm`` and ``cutoff_nm``.
+    ``alpha_per_nm`` and ``cutoff_nm``. ``all_pairs_charges`` (e, per particle; only
+    without a box): also Coulomb ``k q_i q_j / r`` over every pair, without cutoff.
     """
     import openmm as mm
 
@@ -85,6 +88,14 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
         attrs.update({"coulombCutoff": repr(float(coulomb["cutoff_nm"])),
                       "ewaldAlpha": repr(float(coulomb["alpha_per_nm"])),
                       "charges": _join(coulomb["charges"])})
+    if all_pairs_charges is not None:
+        if periodic or coulomb is not None:
+            raise ValueError("all_pairs_charges is for a force without a box or Ewald Coulomb")
+        if len(all_pairs_charges) != len(types):
+            raise ValueError("all_pairs_charges: one charge per particle is needed")
+        attrs.update({"coulombAllPairs": "1", "charges": _join(all_pairs_charges)})
+    if not periodic:
+        attrs["periodic"] = "0"
     xml = "<Force " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>"
     return mm.XmlSerializer._deserializeForce(xml)
 
@@ -92,16 +103,18 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
 
 
 def short_range_native(tab, types: Sequence[int], *, cutoff_nm: float, group: int,
-                       coulomb: Mapping | None = None):
+                       coulomb: Mapping | None = None, periodic: bool = True,
+                       all_pairs_charges: Sequence[float] | None = None):
     """The native force for a :class:`~omm_cx.forcefield.openmm_forces.ShortRangeTables`
     (eV, Å; the walls included), converted to OpenMM units; ``coulomb`` as in
-    :func:`pair_table_force`."""
+    :func:`pair_table_force`, and so are ``periodic`` and ``all_pairs_charges``."""
     from omm_cx import units
 
     kj, nm = units.KJ_PER_MOL_PER_EV, units.NM_PER_ANGSTROM
     tables = {"A": tab.A_eV * kj, "irho": 1.0 / (tab.rho_A * nm), "B": tab.B_eVA12 * kj * nm**12,
               "C": tab.C_eVA6 * kj * nm**6, "D": tab.D_eV * kj, "rw": tab.r_wall_A * nm}
-    return pair_table_force(tables, types, cutoff_nm=cutoff_nm, group=group, coulomb=coulomb)
+    return pair_table_force(tables, types, cutoff_nm=cutoff_nm, group=group, coulomb=coulomb,
+                            periodic=periodic, all_pairs_charges=all_pairs_charges)
 
 
 __all__ = ["FORCE_TYPE", "DEFAULT_SKIN_NM", "NativeUnavailable", "available", "unavailable_reason", "cache_dir", "load",

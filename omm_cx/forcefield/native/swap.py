@@ -5,6 +5,12 @@ depends on the platform a run picks: on the CPU platform the native kernel (abou
 faster than the one-hot ``CustomNonbondedForce`` on the 10,392-ion benchmark system), on
 a GPU the ``CustomNonbondedForce`` (the native one would copy positions and forces to
 the host every step). :func:`use_native` swaps a System's short-range forces in place.
+
+An isolated particle built with ``vacuum_method: short-range-cutoff``
+(:mod:`omm_cx.forcefield.vacuum_forces`) gets the kernel without a box: the short range
+within the cutoff, and Coulomb over every pair in the same force (it replaces the
+reaction-field ``NonbondedForce`` and its constant offset, which together are that same
+all-pairs sum while every pair lies inside their cutoff; the native sum has no cutoff).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from omm_cx.forcefield.groups import GUARD_GROUP, SHORT_RANGE_GROUP
+from omm_cx.forcefield.guard import GUARD_EXPRESSION
 
 #: Values of the run-config key ``short_range_kernel``.
 KERNELS = ("auto", "native", "custom")
@@ -33,12 +40,61 @@ def native_applies(system) -> str | None:
     forces = _short_range_custom_forces(system)
     if not forces:
         return "the system has no CustomNonbondedForce short range (LJ in NonbondedForce, or none)"
+    vacuum = not system.usesPeriodicBoundaryConditions()
     for f in forces.values():
-        if f.getNonbondedMethod() != mm.CustomNonbondedForce.CutoffPeriodic:
-            return "the short range is not periodic with a cutoff (native needs a box)"
+        if f.getNonbondedMethod() == mm.CustomNonbondedForce.NoCutoff:
+            return ("the short range runs over all pairs without a cutoff (vacuum_method "
+                    "all-pairs); the native kernel needs one (short-range-cutoff)")
+        if vacuum and not _vacuum_coulomb(system):
+            return "no reaction-field Coulomb of vacuum_method short-range-cutoff to take over"
         if f.getUseLongRangeCorrection():
             return "the short range has a long-range (dispersion) correction"
     return None
+
+
+def _vacuum_coulomb(system) -> tuple[int, int] | None:
+    """Indices (NonbondedForce, offset force) of a ``short-range-cutoff`` vacuum system, or
+    None."""
+    import openmm as mm
+
+    from omm_cx.forcefield.vacuum_forces import OFFSET_FORCE_NAME
+
+    forces = list(system.getForces())
+    nbs = [i for i, f in enumerate(forces) if isinstance(f, mm.NonbondedForce)]
+    offsets = [i for i, f in enumerate(forces) if f.getName() == OFFSET_FORCE_NAME]
+    if len(nbs) != 1 or len(offsets) != 1:
+        return None
+    nb = forces[nbs[0]]
+    if (nb.getNonbondedMethod() != mm.NonbondedForce.CutoffNonPeriodic
+            or nb.getReactionFieldDielectric() != 1.0 or nb.getNumExceptions()):
+        return None
+    return nbs[0], offsets[0]
+
+
+def _charges_e(nb) -> list[float]:
+    import openmm.unit as u
+
+    return [nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
+            for i in range(nb.getNumParticles())]
+
+
+def _use_native_in_vacuum(system, ff, species: Sequence[str], guard: bool) -> None:
+    """The native force without a box: the short range, and Coulomb over all pairs in
+    place of the reaction-field NonbondedForce and its offset."""
+    from omm_cx import units
+    from omm_cx.forcefield.native import short_range_native
+    from omm_cx.forcefield.pair_tables import short_range_tables
+
+    indices = _vacuum_coulomb(system)
+    charges = _charges_e(system.getForce(indices[0]))
+    for i in sorted(indices, reverse=True):
+        system.removeForce(i)
+    tab = short_range_tables(ff, species, guard=guard)
+    index = {s: i for i, s in enumerate(tab.species)}
+    system.addForce(short_range_native(tab, [index[s] for s in species],
+                                       cutoff_nm=units.angstrom_to_nm(ff.cutoff_A),
+                                       group=SHORT_RANGE_GROUP, periodic=False,
+                                       all_pairs_charges=charges))
 
 
 def add_native(system, ff, species: Sequence[str], *, guard: bool, coulomb: bool) -> None:
@@ -80,8 +136,10 @@ def use_native(system, ff, species: Sequence[str], *, coulomb: bool = True) -> N
     if why:
         raise ValueError(f"cannot use the native short-range kernel: {why}")
     forces = _short_range_custom_forces(system)
-    guard = any(f.getForceGroup() == GUARD_GROUP for f in forces.values())
     sr = next(f for f in forces.values() if f.getForceGroup() == SHORT_RANGE_GROUP)
+    # the guard is its own force in a box, folded into the short range without one
+    guard = (any(f.getForceGroup() == GUARD_GROUP for f in forces.values())
+             or GUARD_EXPRESSION.split("*")[0] in sr.getEnergyFunction())
     cutoff_nm = sr.getCutoffDistance().value_in_unit(u.nanometer)
     if abs(cutoff_nm - units.angstrom_to_nm(ff.cutoff_A)) > 1e-9:
         raise ValueError(f"cannot use the native short-range kernel: the system's cutoff "
@@ -90,6 +148,9 @@ def use_native(system, ff, species: Sequence[str], *, coulomb: bool = True) -> N
 
     for i in sorted(forces, reverse=True):
         system.removeForce(i)
+    if not system.usesPeriodicBoundaryConditions():
+        _use_native_in_vacuum(system, ff, species, guard)
+        return
     add_native(system, ff, species, guard=guard, coulomb=coulomb and supported())
 
 
