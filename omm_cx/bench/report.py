@@ -12,7 +12,10 @@ def format_table(result: dict) -> str:
     measured force error is above the target are marked "*" and not used in the ratio."""
     target = result["target_rms_force_error_eV_per_A"]
     lines = [f"{result['recipe']}: {result['particles']} particles, {result['temperature_K']} K, "
-             f"2 fs; target RMS force error {target:g} eV/Å; "
+             f"2 fs; target RMS force error {target:g} eV/Å"
+             + (f" (the worst of {result['error_frames']['frames']} frames "
+                f"{result['error_frames']['gap_steps']} steps apart)" if result.get("error_frames") else "")
+             + "; "
              f"{result['machine']['cpu']} ({result['machine']['cores']} cores)",
              f"{'engine':7s} {'platform':37s} {'prec':6s} {'setting':56s} "
              f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s}"]

@@ -1,5 +1,6 @@
 """One timed engine configuration (:class:`EngineResult`) and the force-error measure every
-benchmark uses (RMS over atoms of the force difference, eV/Å)."""
+benchmark uses: RMS over atoms of the force difference (eV/Å), and over several frames
+the worst frame's (:func:`worst_rms`)."""
 
 from __future__ import annotations
 
@@ -30,15 +31,47 @@ def _rms(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.sum((a - b) ** 2, axis=1))))
 
 
+def frames_of(positions_A, ref) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(positions, reference forces) as lists of frames: ``positions_A`` is one (N, 3)
+    frame in Å or a sequence of them, ``ref`` the matching reference forces (eV/Å)."""
+    pos, r = np.asarray(positions_A, float), np.asarray(ref, float)
+    if pos.ndim == 2:
+        pos, r = pos[None], r[None]
+    if pos.shape != r.shape or pos.ndim != 3 or pos.shape[2] != 3:
+        raise ValueError(f"positions {pos.shape} and reference forces {r.shape} must be "
+                         f"matching (N, 3) frames")
+    return list(pos), list(r)
+
+
+def worst_rms(forces_of, positions_A, ref) -> float:
+    """The largest RMS force error (eV/Å) over the frames of ``positions_A`` / ``ref``
+    (:func:`frames_of`); ``forces_of(frame) -> (N, 3)`` eV/Å."""
+    return max(_rms(forces_of(p), r) for p, r in zip(*frames_of(positions_A, ref)))
+
+
 def _openmm_forces(system, positions_A, platform, props) -> np.ndarray:
     import openmm as mm
-    import openmm.unit as u
 
     ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform, props)
+    return _context_forces(ctx, positions_A)
+
+
+def _context_forces(ctx, positions_A) -> np.ndarray:
+    import openmm.unit as u
+
     ctx.setPositions(units.angstrom_to_nm(positions_A))
     forces = ctx.getState(getForces=True).getForces(asNumpy=True)
     f = forces.value_in_unit(u.kilojoule_per_mole / u.nanometer)
     return units.force_kjmol_nm_to_ev_angstrom(np.asarray(f))
 
 
-__all__ = ["EngineResult"]
+def openmm_error(system, positions_A, ref, platform, props) -> float:
+    """The worst frame's RMS force error (eV/Å) of ``system`` on ``platform`` against
+    ``ref`` (one context, every frame of :func:`frames_of`)."""
+    import openmm as mm
+
+    ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform, props)
+    return worst_rms(lambda p: _context_forces(ctx, p), positions_A, ref)
+
+
+__all__ = ["EngineResult", "frames_of", "openmm_error", "worst_rms"]

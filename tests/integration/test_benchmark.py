@@ -23,6 +23,8 @@ def test_benchmark_script_writes_valid_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = read_json(out)
     assert result["particles"] == 1728
+    assert result["error_frames"] == {"frames": 3, "gap_steps": 250}  # errors: the worst frame's
+    assert "the worst of 3 frames" in proc.stdout
     engines = {(r["engine"], r["platform"]) for r in result["results"]}
     assert ("omm_cx", "CPU") in engines
     settings = [r["setting"] for r in result["results"] if r["engine"] == "omm_cx"]

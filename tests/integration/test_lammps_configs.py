@@ -170,3 +170,30 @@ def test_lammps_exe_that_is_not_a_program_exits_2_before_any_work(tmp_path, caps
     assert main(["bench", "--lammps-exe", str(tmp_path / "lmp"), "--quick"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--lammps-exe" in err[0] and "not an executable file" in err[0]
+
+
+def test_the_error_over_frames_is_the_worst_frames_and_positions_really_move(system):
+    """Two frames (the crystal and the same displaced by up to 0.1 Å): LAMMPS's error over
+    both is the larger of the two single-frame errors, which differ; back on the first
+    frame its forces are those of a fresh set-up."""
+    from omm_cx.bench.lammps import energy_forces, frames_error, lammps_instance, setup
+
+    ff, built, ref0 = system
+    s = built.structure
+    moved = s.positions_A + np.random.default_rng(8).uniform(-0.1, 0.1, s.positions_A.shape)
+    frames = np.stack([s.positions_A, moved])
+    refs = reference_forces(ff, built, frames)
+    assert np.allclose(refs[0], ref0) and not np.allclose(refs[1], ref0)
+    lmp = lammps_instance()
+    try:
+        setup(lmp, ff, s, kspace="pppm 1e-4", coulomb_cutoff_A=12.0)
+        fresh = energy_forces(lmp, len(s.species))[1]
+        both = frames_error(lmp, frames, refs, s.box_A)
+        e1 = frames_error(lmp, moved, refs[1], s.box_A)
+        e0 = frames_error(lmp, s.positions_A, ref0, s.box_A)
+        back = energy_forces(lmp, len(s.species))[1]
+    finally:
+        lmp.close()
+    assert e0 != pytest.approx(e1, rel=1e-3)
+    assert both == max(e0, e1)
+    assert np.allclose(back, fresh, rtol=0, atol=1e-9)
