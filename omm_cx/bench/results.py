@@ -27,6 +27,8 @@ class EngineResult:
     device: str = ""
     #: ms per MD step by part (LAMMPS: pair, kspace, neigh, comm, modify, other); {}: not measured
     split: dict = field(default_factory=dict)
+    #: NVT, or NPT (with a barostat: OpenMM's Monte Carlo one, LAMMPS's fix nph)
+    ensemble: str = "NVT"
     #: ms per step of every timing of this configuration (:func:`interleave`); ms_per_step
     #: is their median
     ms_per_step_repeats: list = field(default_factory=list)

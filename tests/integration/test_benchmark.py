@@ -24,11 +24,18 @@ def test_benchmark_script_writes_valid_json(tmp_path):
     result = read_json(out)
     assert result["particles"] == 1728
     assert result["error_frames"] == {"frames": 3, "gap_steps": 250}  # errors: the worst frame's
+    # NPT: the fastest omm_cx row with a Monte Carlo barostat every 25 steps, and LAMMPS's
+    # fastest with fix nph, each with its own ratio
+    npt = [r for r in result["results"] if r["ensemble"] == "NPT"]
+    assert {r["engine"] for r in npt} <= {"omm_cx", "lammps"} and any(r["engine"] == "omm_cx" for r in npt)
+    assert all("MC barostat 1 bar every 25 steps" in r["setting"] for r in npt if r["engine"] == "omm_cx")
+    assert (result["ratio_vs_lammps_npt"] is None) == (len({r["engine"] for r in npt}) < 2)
     assert "the worst of 3 frames" in proc.stdout and "ms/step min-max" in proc.stdout
     assert result["timing_repeats"] == 3
     engines = {(r["engine"], r["platform"]) for r in result["results"]}
     assert ("omm_cx", "CPU") in engines
-    settings = [r["setting"] for r in result["results"] if r["engine"] == "omm_cx"]
+    settings = [r["setting"] for r in result["results"] if r["engine"] == "omm_cx"
+                and r["ensemble"] == "NVT"]
     # per encoding: OpenMM's tolerance, then PME alpha and grid tuned for the target
     assert len(settings) == 4 and settings[0].endswith("onehot") and settings[2].endswith("tables")
     assert "(tuned)" in settings[1] and "(tuned)" in settings[3]

