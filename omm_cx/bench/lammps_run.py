@@ -61,11 +61,16 @@ class Scan:
     met: bool
     gewald: float = 0.0
     mesh: tuple[int, int, int] = (0, 0, 0)
+    #: g_ewald and mesh searched by measurement (:mod:`omm_cx.bench.lammps_tuning`), not
+    #: chosen by LAMMPS for ``accuracy``
+    tuned: bool = False
 
     def setting(self, lj_cutoff_A: float) -> str:
         k = self.kspace
         grid = f" (grid {'x'.join(map(str, self.mesh))})" if self.mesh[0] else ""
-        s = (f"buck/coul/long {lj_cutoff_A:.1f} {k.rc_A:.1f}, pppm {self.accuracy:g}{grid}, "
+        pppm = (f"pppm g_ewald {self.gewald:.4f}/Å mesh {'x'.join(map(str, self.mesh))} (tuned)"
+                if self.tuned else f"pppm {self.accuracy:g}{grid}")
+        s = (f"buck/coul/long {lj_cutoff_A:.1f} {k.rc_A:.1f}, {pppm}, "
              f"order {k.order}, diff {k.diff}")
         return s if self.met else s + " (target not met; not timed)"
 

@@ -200,3 +200,28 @@ def test_the_error_over_frames_is_the_worst_frames_and_positions_really_move(sys
     assert e0 != pytest.approx(e1, rel=1e-3)
     assert both == max(e0, e1)
     assert np.allclose(back, fresh, rtol=0, atol=1e-9)
+
+
+def test_gewald_and_mesh_are_searched_like_omm_cx_pme(system):
+    """The tuned scan meets the target with a mesh from the 2-3-5 ladder and omm_cx's
+    alphas scaled to the cutoff; its error is what LAMMPS gives with those fixed."""
+    from omm_cx.bench.lammps import frames_error, lammps_instance, setup
+    from omm_cx.bench.lammps_tuning import LAMMPS_GRIDS, gewald_per_A, tune_gewald_mesh
+    from omm_cx.bench.pme_tuning import ALPHAS_PER_NM
+
+    ff, built, ref = system
+    s = built.structure
+    sc = tune_gewald_mesh(ff, s, s.positions_A, ref, KSpace(12.0, 5, "ik"), TARGET,
+                          log=lambda *_: None)
+    assert sc is not None and sc.tuned and sc.met and sc.error <= TARGET
+    assert sc.mesh[0] in LAMMPS_GRIDS and len(set(sc.mesh)) == 1  # cubic box
+    assert any(abs(sc.gewald - gewald_per_A(a, 12.0)) < 1e-12 for a in ALPHAS_PER_NM)
+    assert "(tuned)" in sc.setting(12.0) and f"mesh {sc.mesh[0]}x" in sc.setting(12.0)
+    lmp = lammps_instance()
+    try:
+        setup(lmp, ff, s, kspace="pppm 1e-5", coulomb_cutoff_A=12.0)
+        lmp.commands_string(kspace_commands(1e-5, 5, "ik", sc.gewald, sc.mesh))
+        assert frames_error(lmp, s.positions_A, ref, s.box_A) == pytest.approx(sc.error, rel=1e-9)
+    finally:
+        lmp.close()
+    assert all(g % 7 for g in LAMMPS_GRIDS)
