@@ -28,8 +28,9 @@ estimates: on pbse-nc-cd-psl (10,392 ions, 100 Å box) 10-70 s per single point 
 1. ik: every RC x order {5, 7}, timed on the first layout (R = cores, T = 1, ``-sf omp``);
 2. ad: order {5, 7} at the RCs within ``span`` of stage 1's fastest RC, same layout,
    each scan starting from ik's accuracy at that (RC, order);
-3. g_ewald and mesh searched by measurement at the fastest (RC, order, diff) of 1-2, as
-   finely as omm_cx's PME is tuned (:mod:`omm_cx.bench.lammps_tuning`), same layout;
+3. (not in "quick") g_ewald and mesh searched by measurement at the fastest (RC, order,
+   diff) of 1-2, as finely as omm_cx's PME is tuned (:mod:`omm_cx.bench.lammps_tuning`),
+   same layout;
 4. the fastest of 1-3 on every other layout.
 
 * ``"staged"`` (default): RC {10, 12, 14, 16, 18}, span 2 Å: 10 ik + 4-6 ad settings,
@@ -242,7 +243,7 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
     ad = scan([KSpace(rc, o, "ad") for rc in rcs if abs(rc - centre) <= span for o in ORDERS],
               hints={(sc.kspace.rc_A, sc.kspace.order): sc.accuracy for sc in ik if sc.met})
     run(ad, stage1)
-    if best_scan() is not None:  # g_ewald and mesh searched at the fastest setting so far
+    if search != "quick" and best_scan() is not None:  # g_ewald and mesh searched at the fastest
         from omm_cx.bench.lammps_tuning import tune_gewald_mesh
 
         tuned = tune_gewald_mesh(ff, s, frames, refs, best_scan().kspace, target,
