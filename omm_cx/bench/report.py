@@ -35,7 +35,7 @@ def format_table(result: dict) -> str:
                      f"{r['precision']}: {r['ms_per_step']:.2f} ms/step, {r['ns_per_day']:.2f} ns/day")
     ratio = result.get("ratio_vs_lammps")
     lines.append(f"ratio_vs_lammps (fastest omm_cx CPU-side / fastest LAMMPS of its precision "
-                 f"class where LAMMPS has one, both at the target): "
+                 f"class or a stricter one, both at the target): "
                  f"{'n/a' if ratio is None else f'{ratio:.2f}'}"
                  + ("   (* = error above the target)" if any(
                      r["rms_force_error_eV_per_A"] > target for r in result["results"]) else ""))
