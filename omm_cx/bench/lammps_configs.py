@@ -31,7 +31,8 @@ estimates: on pbse-nc-cd-psl (10,392 ions, 100 Å box) 10-70 s per single point 
 3. (not in "quick") g_ewald and mesh searched by measurement at the fastest (RC, order,
    diff) of 1-2, as finely as omm_cx's PME is tuned (:mod:`omm_cx.bench.lammps_tuning`),
    same layout;
-4. the fastest of 1-3 on every other layout.
+4. the fastest of 1-3 on every other layout;
+5. the fastest of 1-4 with a neighbour skin of 1 and 1.5 Å (:data:`SKINS_A`; 2 Å before).
 
 * ``"staged"`` (default): RC {10, 12, 14, 16, 18}, span 2 Å: 10 ik + 4-6 ad settings,
   16-18 timings on one layout, plus 2 layouts (2 cores);
@@ -75,6 +76,8 @@ SEARCHES = {
     "staged": ((10.0, 12.0, 14.0, 16.0, 18.0), 2.0),
     "full": (tuple(float(r) for r in range(10, 19)), math.inf),
 }
+#: Neighbour skins (Å) the fastest configuration is also timed with (2 Å elsewhere).
+SKINS_A = (1.0, 1.5)
 
 
 
@@ -262,17 +265,29 @@ def bench_lammps_best(ff, built, positions_A, ref, *, steps: int, temperature_K:
         return next(lay for lay in every if row.platform.startswith(f"CPU, {lay.label},"))
 
     best = fastest([r for r, _ in tried])
-    if best is not None:
-        sc = next(sc for r, sc in tried if r is best)
-        extra = [_run_one(data, s, lj_cut, sc, layout_of(best), steps, temperature_K, build, log,
-                          folder, ensemble="NPT", errors=(ff, frames, refs, target))]
-        plain = fastest([r for r, _ in tried if not layout_of(r).intel])  # what every build has
-        if plain is not None:
-            sc_plain = next(sc for r, sc in tried if r is plain)
-            extra += [_run_one(data, s, lj_cut, sc_plain, layout_of(plain), steps, temperature_K,
-                               other, log, folder) for other in also]
-        tried.extend((r, sc) for r in extra)
+    if best is not None:  # the neighbour skin (2 Å so far) at 1 and 1.5 Å, as omm_cx's 1 Å
+        run([replace(best_scan(), skin_A=skin) for skin in SKINS_A], [layout_of(best)])
+
+    def one(sc: Scan, lay: Layout, b: LammpsBuild, **kw) -> EngineResult:
+        return _run_one(data, s, lj_cut, sc, lay, steps, temperature_K, b, log, folder, **kw)
+
+    _final_rows(tried, layout_of, one, build, also, (ff, frames, refs, target))
     return [r for r, _ in tried]
+
+
+def _final_rows(tried: list, layout_of, one, build: LammpsBuild, also, errors) -> None:
+    """Append to ``tried`` the fastest configuration once more in NPT, and on each build of
+    ``also`` the fastest one without the INTEL package (what every build has)."""
+    best = fastest([r for r, _ in tried])
+    if best is None:
+        return
+    sc = next(sc for r, sc in tried if r is best)
+    extra = [one(sc, layout_of(best), build, ensemble="NPT", errors=errors)]
+    plain = fastest([r for r, _ in tried if not layout_of(r).intel])
+    if plain is not None:
+        sc_plain = next(sc for r, sc in tried if r is plain)
+        extra += [one(sc_plain, layout_of(plain), other) for other in also]
+    tried.extend((r, sc) for r in extra)
 
 
 def _program_scan(build: LammpsBuild, layout: Layout, s: Structure, scan: Scan, lj_cut: float,

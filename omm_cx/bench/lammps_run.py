@@ -81,6 +81,9 @@ class Scan:
     #: g_ewald and mesh searched by measurement (:mod:`omm_cx.bench.lammps_tuning`), not
     #: chosen by LAMMPS for ``accuracy``
     tuned: bool = False
+    #: the neighbour-list skin of the timed runs (Å; ``neighbor SKIN bin``, rebuilt when an
+    #: atom moved half of it): it changes the time, not the forces
+    skin_A: float = 2.0
 
     def setting(self, lj_cutoff_A: float) -> str:
         k = self.kspace
@@ -89,6 +92,8 @@ class Scan:
                 if self.tuned else f"pppm {self.accuracy:g}{grid}")
         s = (f"buck/coul/long {lj_cutoff_A:.1f} {k.rc_A:.1f}, {pppm}, "
              f"order {k.order}, diff {k.diff}")
+        if self.skin_A != 2.0:
+            s += f", neighbor skin {self.skin_A:g} Å"
         return s if self.met else s + " (target not met; not timed)"
 
 
@@ -129,7 +134,7 @@ def input_script(data_file: str, lj_cutoff_A: float, scan: Scan, *, steps: int,
         "units metal", "atom_style charge", "atom_modify map array", "boundary p p p",
         f"pair_style buck/coul/long {lj_cutoff_A!r} {k.rc_A!r}", f"read_data {data_file}",
         kspace_commands(scan.accuracy, k.order, k.diff, scan.gewald, scan.mesh),
-        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        f"neighbor {scan.skin_A!r} bin", "neigh_modify every 1 delay 0 check yes",
         f"velocity all create {t!r} 4928459 dist gaussian", INTEGRATORS[ensemble],
         f"fix 2 all langevin {t!r} {t!r} 1.0 48279", "timestep 0.002",
         "thermo_style custom step pe ke temp", "thermo 0",

@@ -124,6 +124,9 @@ def test_quick_search_reports_every_configuration(system):
     assert any("order 5" in s for s in settings) and any("order 7" in s for s in settings)
     assert any("diff ad" in s for s in settings) and any("diff ik" in s for s in settings)
     assert any("12.0 15.0" in s for s in settings) and any("12.0 12.0" in s for s in settings)
+    # the fastest also with LAMMPS's neighbour skin at 1 and 1.5 Å (2 Å elsewhere)
+    assert any(s.endswith("neighbor skin 1 Å") for s in settings)
+    assert any(s.endswith("neighbor skin 1.5 Å") for s in settings)
     wheel = wheel_build().name
     assert wheel.startswith("wheel (generic build) ")  # the version follows
     assert {r.platform for r in res} == {f"CPU, {x.label}, {wheel}" for x in layouts(2)}
