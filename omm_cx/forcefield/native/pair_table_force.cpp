@@ -250,7 +250,7 @@ private:
                 const double dx = xi - X[j], dy = yi - Y[j], dz = zi - Z[j];
                 const double r2 = dx * dx + dy * dy + dz * dz;
                 // 1/sqrt in float (a vector rsqrt with -ffast-math), then one Newton step in
-                // double: relative error ~1e-15, several times faster than sqrt and divide
+                // double: relative error ~1e-14, faster than a vector sqrt and divide
                 const float y = 1.0f / std::sqrt((float) r2);
                 const double invR = (double) y * (1.5 - 0.5 * r2 * (double) y * (double) y);
                 const double e = qi * Q[j] * invR;
