@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from omm_cx import units
+from omm_cx.forcefield.charges import nonbonded_charges_e
 from omm_cx.forcefield.groups import COULOMB_GROUP
 
 #: How an isolated particle (no box) is computed.
@@ -78,8 +79,7 @@ def apply_short_range_cutoff(system, positions_A: np.ndarray, short_range_cutoff
             f.setNonbondedMethod(mm.NonbondedForce.CutoffNonPeriodic)
             f.setCutoffDistance(r_c)
             f.setReactionFieldDielectric(1.0)
-            charges = [f.getParticleParameters(i)[0].value_in_unit(mm.unit.elementary_charge)
-                       for i in range(f.getNumParticles())]
+            charges = nonbonded_charges_e(f)
         elif isinstance(f, mm.CustomNonbondedForce):
             f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffNonPeriodic)
             f.setCutoffDistance(units.angstrom_to_nm(short_range_cutoff_A))

@@ -59,18 +59,18 @@ def take_real_space(nb, box_vectors) -> dict:
     import openmm as mm
     import openmm.unit as u
 
+    from omm_cx.forcefield.charges import nonbonded_charges_e
+
     if not supported():
         raise ValueError("this OpenMM's NonbondedForce has no setIncludeDirectSpace")
     if nb.getNonbondedMethod() != mm.NonbondedForce.PME:
         raise ValueError("the Coulomb force is not PME")
     if nb.getNumExceptions() or nb.getNumGlobalParameters() or nb.getNumParticleParameterOffsets():
         raise ValueError("the Coulomb force has exceptions or parameter offsets")
-    charges = []
-    for i in range(nb.getNumParticles()):
-        q, _sigma, eps = nb.getParticleParameters(i)
-        if eps.value_in_unit(u.kilojoule_per_mole) != 0:
-            raise ValueError("the Coulomb force carries Lennard-Jones terms")
-        charges.append(q.value_in_unit(u.elementary_charge))
+    if any(nb.getParticleParameters(i)[2].value_in_unit(u.kilojoule_per_mole) != 0
+           for i in range(nb.getNumParticles())):
+        raise ValueError("the Coulomb force carries Lennard-Jones terms")
+    charges = nonbonded_charges_e(nb)
     alpha, nx, ny, nz = pme_parameters(nb, box_vectors)
     cutoff = nb.getCutoffDistance().value_in_unit(u.nanometer)
     nb.setPMEParameters(alpha, nx, ny, nz)

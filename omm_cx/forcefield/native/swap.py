@@ -71,22 +71,16 @@ def _vacuum_coulomb(system) -> tuple[int, int] | None:
     return nbs[0], offsets[0]
 
 
-def _charges_e(nb) -> list[float]:
-    import openmm.unit as u
-
-    return [nb.getParticleParameters(i)[0].value_in_unit(u.elementary_charge)
-            for i in range(nb.getNumParticles())]
-
-
 def _use_native_in_vacuum(system, ff, species: Sequence[str], guard: bool) -> None:
     """The native force without a box: the short range, and Coulomb over all pairs in
     place of the reaction-field NonbondedForce and its offset."""
     from omm_cx import units
+    from omm_cx.forcefield.charges import nonbonded_charges_e
     from omm_cx.forcefield.native import short_range_native
     from omm_cx.forcefield.pair_tables import short_range_tables
 
     indices = _vacuum_coulomb(system)
-    charges = _charges_e(system.getForce(indices[0]))
+    charges = nonbonded_charges_e(system.getForce(indices[0]))
     for i in sorted(indices, reverse=True):
         system.removeForce(i)
     tab = short_range_tables(ff, species, guard=guard)
