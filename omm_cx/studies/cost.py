@@ -14,9 +14,11 @@ The model before the native kernel (11.6 + 1.9e-3 N, from
 An isolated particle without a box sums Coulomb over all pairs, so its cost grows as
 ``N^2``: with ``vacuum_method: short-range-cutoff`` (000's dumbbells) the CPU platform runs
 the native kernel without a box (the short range within the cutoff and Coulomb over every
-pair in one vector loop), ``ms_per_step = 3.1e-7 N^2``: 45 ms per force evaluation of the
-12,066-ion pbse-cdse-dumbbell-4 on 2 idle cores (2026-12-07; OpenMM's reaction-field path
-took 0.36 s). With ``vacuum_method: all-pairs`` (every term over all pairs, in OpenMM)
+pair in one vector loop), ``ms_per_step = 4.6e-7 N^2``, fitted to the whole wall time of
+000-dumbbells' small preset (2026-12-07: 12 runs of 12,004-12,124 ions, 20 ps each, two
+workers of one thread on 2 cores, 8097 s; build, minimization and segment restarts
+included, ~100 ms/step per run while it runs). One force evaluation of the 12,066-ion
+pbse-cdse-dumbbell-4 takes 45 ms on 2 idle cores (OpenMM's reaction-field path: 0.36 s). With ``vacuum_method: all-pairs`` (every term over all pairs, in OpenMM)
 ``ms_per_step = 5.9e-5 N^2``, from the 8.6 s per step of :mod:`omm_cx.systems.vacuum`.
 
 GPU: a measured ns/day is used only where ``benchmarks/latest.json`` has a CUDA result
@@ -36,7 +38,7 @@ CPU_MODEL = ("CPU (2 cores, native kernel): ms/step = 1.8e-3 x atoms, through om
              "18.7 ms/step at 10,392 atoms; checked against the study runs of 2026-12-07 "
              "(high by up to 2x for small sparse systems)")
 #: An isolated particle (no box), ms/step per atom^2, by its vacuum_method.
-CPU_MS_PER_STEP_PER_ATOM2_VACUUM = {"short-range-cutoff": 3.1e-7, "all-pairs": 5.9e-5}
+CPU_MS_PER_STEP_PER_ATOM2_VACUUM = {"short-range-cutoff": 4.6e-7, "all-pairs": 5.9e-5}
 #: A call (lattice statics, diffraction) is not MD; a stated flat estimate per run.
 CALL_WALL_S = 60.0
 
