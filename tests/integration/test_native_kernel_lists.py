@@ -18,7 +18,7 @@ if not native.available():
 
 from omm_cx import units  # noqa: E402
 from omm_cx.forcefield import load_forcefield  # noqa: E402
-from omm_cx.forcefield.groups import SHORT_RANGE_GROUPS  # noqa: E402
+from omm_cx.forcefield.groups import SHORT_RANGE_GROUP, SHORT_RANGE_GROUPS  # noqa: E402
 from omm_cx.forcefield.openmm_forces import create_system  # noqa: E402
 from omm_cx.lattice_statics.lattice_sums import LatticeSum  # noqa: E402
 from structures import disordered_box  # noqa: E402
@@ -101,3 +101,49 @@ def test_box_changes_as_a_barostat_makes_them(system):
         if scale not in truths:
             truths[scale] = truth(pos, box)
         _same(truths[scale], _state(ctx, pos, box))
+
+
+def test_the_pruned_list_over_a_walk_equals_fresh_evaluations(system):
+    """A random walk of 0.04 Å steps per coordinate: the pair loop uses the pruned list
+    (pairs within cutoff + 0.2 Å) until an atom has moved 0.1 Å, then prunes again from the
+    Verlet list, which it rebuilds after 0.5 Å. At every step the reused context equals a
+    fresh one (which builds both lists anew); pairs cross the cutoff both ways on the walk."""
+    s, _truth, nat = system
+    assert native.DEFAULT_PRUNE_SKIN_NM == pytest.approx(0.02)
+    ctx = mm.Context(nat, mm.VerletIntegrator(1e-3), mm.Platform.getPlatformByName("CPU"))
+    rng = np.random.default_rng(5)
+    pos = s.positions_A.copy()
+    _state(ctx, pos, s.box_A)
+    for _ in range(12):
+        pos = pos + rng.uniform(-0.04, 0.04, pos.shape)
+        _same(_energy_forces(nat, pos, s.box_A, "CPU"), _state(ctx, pos, s.box_A), rel=1e-10)
+
+
+def test_no_pruned_list_gives_the_same_forces(system):
+    """prune_skin_nm=0 (the Verlet list in every step) against the default."""
+    s, _truth, nat = system
+    ff = load_forcefield(FF)
+    from omm_cx.forcefield.pair_tables import short_range_tables
+
+    tab = short_range_tables(ff, s.species, guard=True)
+    index = {sp: i for i, sp in enumerate(tab.species)}
+    kj, nm = units.KJ_PER_MOL_PER_EV, units.NM_PER_ANGSTROM
+    tables = {"A": tab.A_eV * kj, "irho": 1.0 / (tab.rho_A * nm), "B": tab.B_eVA12 * kj * nm**12,
+              "C": tab.C_eVA6 * kj * nm**6, "D": tab.D_eV * kj, "rw": tab.r_wall_A * nm}
+    results = []
+    for prune in (0.0, 0.02):
+        sys_ = mm.System()
+        for _ in s.species:
+            sys_.addParticle(1.0)
+        sys_.setDefaultPeriodicBoxVectors(*(mm.Vec3(*r) for r in units.angstrom_to_nm(s.box_A)))
+        sys_.addForce(native.pair_table_force(tables, [index[x] for x in s.species],
+                                              cutoff_nm=units.angstrom_to_nm(ff.cutoff_A),
+                                              group=SHORT_RANGE_GROUP, prune_skin_nm=prune))
+        ctx = mm.Context(sys_, mm.VerletIntegrator(1e-3), mm.Platform.getPlatformByName("CPU"))
+        rng = np.random.default_rng(8)
+        pos = s.positions_A.copy()
+        for _ in range(6):
+            pos = pos + rng.uniform(-0.05, 0.05, pos.shape)
+            results.append(_state(ctx, pos, s.box_A))
+    for a, b in zip(results[:6], results[6:]):
+        _same(a, b, rel=1e-10)

@@ -25,6 +25,9 @@ from omm_cx.forcefield.native.build import cache_dir, load
 FORCE_TYPE = "OmmCxPairTableForce"
 #: Verlet-list skin (nm): the list is rebuilt when an atom has moved half of it.
 DEFAULT_SKIN_NM = 0.1
+#: Pruned-list skin (nm): the pairs within cutoff + this, taken from the Verlet list in the
+#: pair loop and used until an atom has moved half of it (0: no pruned list).
+DEFAULT_PRUNE_SKIN_NM = 0.02
 _TABLES = ("A", "irho", "B", "C", "D", "rw")
 
 
@@ -54,7 +57,7 @@ def _join(values) -> str:
 
 def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, cutoff_nm: float,
                      group: int, name: str = "ShortRange", skin_nm: float = DEFAULT_SKIN_NM,
-                     threads: int = 0, coulomb: Mapping | None = None, periodic: bool = True,
+                     prune_skin_nm: float = DEFAULT_PRUNE_SKIN_NM, threads: int = 0, coulomb: Mapping | None = None, periodic: bool = True,
                      all_pairs_charges: Sequence[float] | None = None):
     """The native force (an ``openmm.Force``) with a sharp cutoff, periodic or (``periodic``
     False) for an isolated particle without a box.
@@ -63,6 +66,8 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
     ``B`` (kJ/mol nm^12), ``C`` (kJ/mol nm^6), ``D`` (kJ/mol, wall strength) and ``rw``
     (nm, wall radius; 0 = no wall); missing keys are zero (``irho`` one).
     ``types``: type index per particle. ``threads``: 0 = the CPU platform's thread count.
+    ``skin_nm``: Verlet-list skin; ``prune_skin_nm`` (< ``skin_nm``, 0 = off): the skin of
+    the pruned list the pair loop uses between prunes.
     ``coulomb``: also Ewald's real space (:mod:`.coulomb`): ``charges`` (e, per particle),
     ``alpha_per_nm`` and ``cutoff_nm``. ``all_pairs_charges`` (e, per particle; only
     without a box): also Coulomb ``k q_i q_j / r`` over every pair, without cutoff.
@@ -78,8 +83,11 @@ def pair_table_force(tables: Mapping[str, np.ndarray], types: Sequence[int], *, 
             raise ValueError(f"table {k!r} must be a symmetric {n} x {n} array")
     if not 0 < skin_nm < cutoff_nm:
         raise ValueError(f"skin_nm must be in (0, cutoff_nm), got {skin_nm}")
+    if not 0 <= prune_skin_nm < skin_nm:
+        raise ValueError(f"prune_skin_nm must be in [0, skin_nm), got {prune_skin_nm}")
     attrs = {"type": FORCE_TYPE, "version": "1", "forceGroup": str(int(group)), "name": name,
              "numTypes": str(n), "cutoff": repr(float(cutoff_nm)), "skin": repr(float(skin_nm)),
+             "pruneSkin": repr(float(prune_skin_nm)),
              "numThreads": str(int(threads)), "types": " ".join(str(int(t)) for t in types)}
     attrs.update({k: _join(full[k]) for k in _TABLES})
     if coulomb is not None:
@@ -117,5 +125,5 @@ def short_range_native(tab, types: Sequence[int], *, cutoff_nm: float, group: in
                             periodic=periodic, all_pairs_charges=all_pairs_charges)
 
 
-__all__ = ["FORCE_TYPE", "DEFAULT_SKIN_NM", "NativeUnavailable", "available", "unavailable_reason", "cache_dir", "load",
+__all__ = ["FORCE_TYPE", "DEFAULT_SKIN_NM", "DEFAULT_PRUNE_SKIN_NM", "NativeUnavailable", "available", "unavailable_reason", "cache_dir", "load",
            "load_for", "pair_table_force", "short_range_native"]

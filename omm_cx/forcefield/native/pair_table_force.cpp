@@ -4,7 +4,10 @@
 // The same energy as the CustomNonbondedForce pair "ShortRange" + "CatastropheGuard"
 // (omm_cx/forcefield/openmm_forces.py), as compiled code: a Verlet list with a skin,
 // rebuilt when an atom moved more than half the skin or the box changed; pairs whose
-// type pair has no term (cation-cation, PSL-PSL) never enter the list; OpenMM's own
+// type pair has no term (cation-cation, PSL-PSL) never enter the list; optionally
+// (pruneSkin > 0) a pruned list of the pairs within cutoff + pruneSkin, taken from the
+// Verlet list in the pair loop itself and used until an atom has moved half of pruneSkin
+// (GROMACS's dynamic pruning, with an exact criterion); OpenMM's own
 // ThreadPool (threads block between calls, they do not spin against PME's threads).
 // Optionally (coulombCutoff > 0) it also computes the real-space part of Ewald/PME Coulomb,
 //     k q_i q_j erfc(alpha r) / r   for r < coulombCutoff,
@@ -55,6 +58,7 @@ public:
     int numTypes = 0;
     double cutoff = 1.2;   // nm
     double skin = 0.1;     // nm
+    double pruneSkin = 0;  // nm; 0: no pruned list (also when >= skin)
     int numThreads = 0;    // 0: the CPU platform's Threads, else the hardware's
     double coulombCutoff = 0;  // nm; 0: no Coulomb
     double ewaldAlpha = 0;     // 1/nm
@@ -116,8 +120,9 @@ public:
 
     ~PairTableForceImpl() {
         if (std::getenv("OMM_CX_NATIVE_STATS"))
-            std::fprintf(stderr, "OmmCxPairTableForce: %d evaluations, %d list builds (%.1f ms each), %zu pairs\n",
-                         numEvaluations, numBuilds, numBuilds ? buildSeconds * 1e3 / numBuilds : 0.0, neighbors.size());
+            std::fprintf(stderr, "OmmCxPairTableForce: %d evaluations, %d list builds (%.1f ms each), %zu pairs, %d prunes\n",
+                         numEvaluations, numBuilds, numBuilds ? buildSeconds * 1e3 / numBuilds : 0.0, neighbors.size(),
+                         numPrunes);
     }
 
     void initialize(ContextImpl& context) override {
@@ -138,6 +143,7 @@ public:
         if ((coulomb || allPairs) && owner.charges.size() != owner.types.size())
             throw OpenMMException("OmmCxPairTableForce: one charge per particle is needed with Coulomb");
         listCutoff = coulomb ? std::max(owner.cutoff, owner.coulombCutoff) : owner.cutoff;
+        usePrune = owner.pruneSkin > 0 && owner.pruneSkin < owner.skin;
         tA = owner.A; tIrho = owner.irho; tB = owner.B; tC = owner.C;
         tD.assign(nn, 0); tRw2.assign(nn, 0); tRw6.assign(nn, 0); hasTerm.assign(nn, 0);
         for (size_t k = 0; k < nn; k++) {
@@ -173,12 +179,25 @@ public:
             box = builtBox;  // the box of the last list build (vacuumBox)
         }
         numEvaluations++;
+        bool prune = false;
         if (needsRebuild(positions, box)) {
             auto t0 = std::chrono::steady_clock::now();
             if (!owner.periodic) box = vacuumBox(positions);
             buildList(positions, box);
             buildSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            prune = usePrune;
+        } else if (usePrune) {
+            prune = movedMoreThan(positions, prunedPositions, 0.5 * owner.pruneSkin);
         }
+        if (prune) {
+            prunedPositions = positions;
+            numPrunes++;
+            inner.resize(pool->getNumThreads());
+            innerStart.resize(pool->getNumThreads());
+        }
+        // the pruned list where it is valid, else the Verlet list (and, when pruning, write
+        // the pruned list from it)
+        const bool useInner = usePrune && !prune;
         const int N = positions.size();
         for (int p = 0; p < N; p++) {  // cell order: partners lie close in memory
             const Vec3& r = positions[atomOf[p]];
@@ -186,8 +205,13 @@ public:
         }
         const int threads = pool->getNumThreads();
         pool->execute([&](ThreadPool&, int t) {
-            if (coulomb) pairLoop<true>(t, box);
-            else pairLoop<false>(t, box);
+            if (coulomb) {
+                if (prune) pairLoop<true, true>(t, box, false);
+                else pairLoop<true, false>(t, box, useInner);
+            } else {
+                if (prune) pairLoop<false, true>(t, box, false);
+                else pairLoop<false, false>(t, box, useInner);
+            }
             if (allPairs) allPairsCoulomb(t);
         });
         pool->waitForThreads();
@@ -266,8 +290,10 @@ private:
 
     // Pairs of the atoms (cell order) chunk[t] .. chunk[t+1]-1: each atom's partners in
     // blocks, the arithmetic in a SIMD loop (gathers, vector exp), the scatter after.
-    template <bool COULOMB>
-    void pairLoop(int t, const Box& box) {
+    // The partners come from the Verlet list or (fromInner) thread t's pruned list; PRUNE:
+    // also write that pruned list (the partners within listCutoff + pruneSkin now).
+    template <bool COULOMB, bool PRUNE>
+    void pairLoop(int t, const Box& box, bool fromInner) {
         const int N = px.size();
         std::vector<double>& f = forceBuffers[t];
         f.assign(3 * (size_t) N, 0.0);
@@ -283,12 +309,21 @@ private:
         const double *D = tD.data(), *Rw2 = tRw2.data(), *Rw6 = tRw6.data();
         alignas(64) double gx[BLOCK], gy[BLOCK], gz[BLOCK];
         alignas(64) double pa[BLOCK], pirho[BLOCK], pb[BLOCK], pc[BLOCK], pd[BLOCK], prw2[BLOCK], prw6[BLOCK], pqq[BLOCK];
+        alignas(64) double rr[BLOCK];  // r^2 per partner, for the pruned list
+        const double Rp = listCutoff + owner.pruneSkin, Rp2 = Rp * Rp;
+        // S[i - chunk[t]] .. S[i - chunk[t] + 1]: atom i's partners in L
+        const int* L = fromInner ? inner[t].data() : neighbors.data();
+        const int* S = fromInner ? innerStart[t].data() : start.data() + chunk[t];
+        if (PRUNE) {
+            inner[t].clear();
+            innerStart[t].assign(chunk[t + 1] - chunk[t] + 1, 0);
+        }
         for (int i = chunk[t]; i < chunk[t + 1]; i++) {
             const double xi = X[i], yi = Y[i], zi = Z[i];
             const double qi = coulomb ? Q[i] : 0.0;
             const int rowI = T[i] * owner.numTypes;  // i's row of the pair tables
-            const int* nb = neighbors.data() + start[i];
-            const int count = start[i + 1] - start[i];
+            const int* nb = L + S[i - chunk[t]];
+            const int count = S[i - chunk[t] + 1] - S[i - chunk[t]];
             double fxi = 0, fyi = 0, fzi = 0;
             for (int k0 = 0; k0 < count; k0 += BLOCK) {
                 const int m = std::min(BLOCK, count - k0);
@@ -307,6 +342,7 @@ private:
                     box.minimumImage(dx, dy, dz);
                     const double a = pa[k], irho = pirho[k], b = pb[k], c = pc[k];
                     const double r2 = dx * dx + dy * dy + dz * dz;
+                    if (PRUNE) rr[k] = r2;
                     const double invR2 = 1.0 / r2;
                     const double invR6 = invR2 * invR2 * invR2;
                     const double invR12 = invR6 * invR6;
@@ -338,7 +374,11 @@ private:
                     double* fj = f.data() + 3 * (size_t) js[k];
                     fj[0] += gx[k]; fj[1] += gy[k]; fj[2] += gz[k];
                 }
+                if (PRUNE)
+                    for (int k = 0; k < m; k++)
+                        if (rr[k] < Rp2) inner[t].push_back(js[k]);
             }
+            if (PRUNE) innerStart[t][i - chunk[t] + 1] = inner[t].size();
             f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
         }
         energyBuffers[t] = energy;
@@ -346,9 +386,13 @@ private:
 
     bool needsRebuild(const std::vector<Vec3>& positions, const Box& box) {
         if (start.empty() || (owner.periodic && box != builtBox)) return true;
-        double limit = 0.25 * owner.skin * owner.skin;
+        return movedMoreThan(positions, builtPositions, 0.5 * owner.skin);
+    }
+
+    static bool movedMoreThan(const std::vector<Vec3>& positions, const std::vector<Vec3>& before, double distance) {
+        const double limit = distance * distance;
         for (size_t i = 0; i < positions.size(); i++) {
-            Vec3 d = positions[i] - builtPositions[i];
+            Vec3 d = positions[i] - before[i];
             if (d.dot(d) > limit) return true;
         }
         return false;
@@ -482,8 +526,12 @@ private:
     std::vector<double> coulombEnergy;
     std::vector<int> start, neighbors, chunk, atomOf, ptype;
     std::vector<double> px, py, pz, pq;  // pq: charge * sqrt(k_e) (kJ/mol nm)^1/2
-    bool coulomb = false, allPairs = false;
+    bool coulomb = false, allPairs = false, usePrune = false;
     double listCutoff = 0;
+    // pruned lists, per thread, of its atoms chunk[t] .. chunk[t+1]-1 (offsets from chunk[t])
+    std::vector<std::vector<int>> inner, innerStart;
+    std::vector<Vec3> prunedPositions;
+    int numPrunes = 0;
     std::vector<Vec3> builtPositions;
     Box builtBox{};
     int numBuilds = 0, numEvaluations = 0;
@@ -505,6 +553,7 @@ public:
         node.setIntProperty("numTypes", f.numTypes);
         node.setDoubleProperty("cutoff", f.cutoff);
         node.setDoubleProperty("skin", f.skin);
+        if (f.pruneSkin > 0) node.setDoubleProperty("pruneSkin", f.pruneSkin);
         node.setIntProperty("numThreads", f.numThreads);
         node.setDoubleProperty("coulombCutoff", f.coulombCutoff);
         node.setDoubleProperty("ewaldAlpha", f.ewaldAlpha);
@@ -527,6 +576,7 @@ public:
             f->numTypes = node.getIntProperty("numTypes");
             f->cutoff = node.getDoubleProperty("cutoff");
             f->skin = node.getDoubleProperty("skin");
+            f->pruneSkin = node.getDoubleProperty("pruneSkin", 0.0);
             f->numThreads = node.getIntProperty("numThreads", 0);
             f->coulombCutoff = node.getDoubleProperty("coulombCutoff", 0.0);
             f->ewaldAlpha = node.getDoubleProperty("ewaldAlpha", 0.0);
