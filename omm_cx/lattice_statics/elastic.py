@@ -35,11 +35,13 @@ INDEPENDENT_CIJ = {
 
 
 def strain_tensor(voigt) -> np.ndarray:
-    """Symmetric 3x3 strain from Voigt strains (e1..e6; e4..e6 engineering shears)."""
+    """Symmetric 3x3 strain from Voigt strains (e1..e6; e4..e6 engineering shears); a
+    (..., 6) array gives (..., 3, 3)."""
     e = np.asarray(voigt, dtype=float)
-    return np.array([[e[0], e[5] / 2, e[4] / 2],
-                     [e[5] / 2, e[1], e[3] / 2],
-                     [e[4] / 2, e[3] / 2, e[2]]])
+    e1, e2, e3, e4, e5, e6 = (e[..., k] for k in range(6))
+    return np.stack([np.stack([e1, e6 / 2, e5 / 2], -1),
+                     np.stack([e6 / 2, e2, e4 / 2], -1),
+                     np.stack([e5 / 2, e4 / 2, e3], -1)], -2)
 
 
 def strain_hessian(model: LatticeSum, lattice_A, positions_A, *,
@@ -52,17 +54,17 @@ def strain_hessian(model: LatticeSum, lattice_A, positions_A, *,
     p0 = np.asarray(positions_A, dtype=float)
     n_x = 3 * (len(p0) - 1)
 
-    def energy(v):
-        f = np.eye(3) + strain_tensor(v[:6])
-        pos = p0.copy()
-        pos[1:] += v[6:].reshape(-1, 3)
-        return model.energy(h0 @ f, pos @ f)
+    def energies(vs):  # (points, 6 + n_x) -> (points,), eV
+        f = np.eye(3) + strain_tensor(vs[:, :6])
+        pos = np.repeat(p0[None], len(vs), axis=0)
+        pos[:, 1:] += vs[:, 6:].reshape(len(vs), -1, 3)
+        return model.energies(h0 @ f, pos @ f)
 
     steps = np.r_[np.full(6, strain_step), np.full(n_x, displacement_step_A)]
     x0 = np.zeros(6 + n_x)
-    w = gradient_hessian(energy, x0, steps)[2]
+    w = gradient_hessian(None, x0, steps, f_many=energies)[2]
     if richardson:
-        w = (4.0 * gradient_hessian(energy, x0, 0.5 * steps)[2] - w) / 3.0
+        w = (4.0 * gradient_hessian(None, x0, 0.5 * steps, f_many=energies)[2] - w) / 3.0
     return w[:6, :6], w[:6, 6:], w[6:, 6:]
 
 

@@ -129,14 +129,16 @@ def relax_structure(ff: ForceField, structure: CrystalStructure, species: Mappin
     for _ in range(_MAX_REBUILDS):
         cache: dict[bytes, tuple] = {}
 
-        def enthalpy(xx, m=model):
-            c = _cell(structure, species, params(xx))
-            return (m.energy(c.lattice_A, c.positions_A) + pressure * c.volume_A3) / fu
+        def enthalpies(xs, m=model):  # (points, parameters) -> (points,), eV/f.u.
+            cells = [_cell(structure, species, params(xx)) for xx in xs]
+            e = m.energies(np.array([c.lattice_A for c in cells]),
+                           np.array([c.positions_A for c in cells]))
+            return (e + pressure * np.array([c.volume_A3 for c in cells])) / fu
 
         def derivs(xx):
             key = np.asarray(xx, dtype=float).tobytes()
             if key not in cache:
-                cache[key] = gradient_hessian(enthalpy, xx, _FD_STEP)
+                cache[key] = gradient_hessian(None, xx, _FD_STEP, f_many=enthalpies)
             return cache[key]
 
         res = minimize(lambda xx: derivs(xx)[0], x, jac=lambda xx: derivs(xx)[1],
