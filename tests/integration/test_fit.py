@@ -75,6 +75,7 @@ def test_recovery_subset(compound, pair):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # .ci/run: pytest -m long
 def test_full_recovery_fit():
     """examples/fit-pbcdse-recovery.yaml: all three pairs free, all 33 targets (~70 s)."""
     spec = load_fit_spec(RECOVERY)

@@ -121,6 +121,7 @@ def test_combined_with_psl_loads():
 
 
 @pytest.mark.slow
+@pytest.mark.long  # .ci/run: pytest -m long
 def test_fit_file_reproduces_shipped_parameters(shipped, tmp_path):
     """Re-running the documented fit gives the shipped numbers (deterministic; ~60 s)."""
     result = run_fit(load_fit_spec(FIT))
