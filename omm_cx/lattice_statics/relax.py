@@ -85,6 +85,13 @@ def _cell(structure: CrystalStructure, species: Mapping[str, str], p: Mapping[st
                           wrap=False)
 
 
+def _enthalpies(model: LatticeSum, cells: list[CrystalCell], pressure: float, fu: int) -> np.ndarray:
+    """Enthalpy per formula unit (eV) of each cell at ``pressure`` (eV/Å^3), in one
+    vectorized lattice sum."""
+    e = model.energies(np.array([c.lattice_A for c in cells]), np.array([c.positions_A for c in cells]))
+    return (e + pressure * np.array([c.volume_A3 for c in cells])) / fu
+
+
 def relax_structure(ff: ForceField, structure: CrystalStructure, species: Mapping[str, str],
                     initial: Mapping[str, float], *, pressure_GPa: float = 0.0) -> RelaxedStructure:
     """Relax ``structure`` with ``species`` (role -> species name) in force field ``ff``.
@@ -130,10 +137,7 @@ def relax_structure(ff: ForceField, structure: CrystalStructure, species: Mappin
         cache: dict[bytes, tuple] = {}
 
         def enthalpies(xs, m=model):  # (points, parameters) -> (points,), eV/f.u.
-            cells = [_cell(structure, species, params(xx)) for xx in xs]
-            e = m.energies(np.array([c.lattice_A for c in cells]),
-                           np.array([c.positions_A for c in cells]))
-            return (e + pressure * np.array([c.volume_A3 for c in cells])) / fu
+            return _enthalpies(m, [_cell(structure, species, params(xx)) for xx in xs], pressure, fu)
 
         def derivs(xx):
             key = np.asarray(xx, dtype=float).tobytes()
