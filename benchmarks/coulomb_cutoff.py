@@ -17,7 +17,6 @@ with platform, precision, atom count, threads and machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform as pyplatform
 import statistics
@@ -37,6 +36,7 @@ def main() -> None:
     import openmm as mm
 
     from omm_cx.bench.benchmark import _cpu_name
+    from omm_cx.io.tables import write_json
     from omm_cx.bench.frames import error_frames, prepare
     from omm_cx.bench.pme_tuning import ALPHAS_PER_NM, tune_pme
     from omm_cx.bench.pme_tuning import coulomb as pme_coulomb
@@ -87,10 +87,7 @@ def main() -> None:
            "error_frames": len(frames), "machine": _cpu_name(), "python": pyplatform.python_version(),
            "date": time.strftime("%Y-%m-%d"), "rows": rows}
     print(f"{len(species)} atoms, CPU platform, mixed precision, {a.threads} threads, {_cpu_name()}")
-    tmp = a.json_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
-    os.replace(tmp, a.json_file)
+    write_json(a.json_file, out)  # atomically
 
 
 if __name__ == "__main__":

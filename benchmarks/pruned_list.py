@@ -15,7 +15,6 @@ builds, prunes) of the last repeat of each setting.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform as pyplatform
 import re
@@ -49,6 +48,7 @@ def main() -> None:
 
     from omm_cx import units
     from omm_cx.bench.benchmark import _cpu_name
+    from omm_cx.io.tables import write_json
     from omm_cx.forcefield import load_forcefield
     from omm_cx.forcefield.openmm_forces import create_system
     from omm_cx.systems.recipes import build_recipe
@@ -97,10 +97,7 @@ def main() -> None:
            "machine": _cpu_name(), "python": pyplatform.python_version(),
            "date": time.strftime("%Y-%m-%d"), "rows": rows}
     print(f"{len(species)} atoms, CPU platform, mixed precision, {a.threads} threads, {_cpu_name()}")
-    tmp = a.json_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
-    os.replace(tmp, a.json_file)
+    write_json(a.json_file, out)  # atomically
 
 
 if __name__ == "__main__":

@@ -244,15 +244,20 @@ class LatticeSum:
             return 0.0
         h = np.asarray(lattice_A, dtype=float)
         pos = np.asarray(positions_A, dtype=float)
-        i, j, n, A, inv_rho, B, C = self._sr
+        i, j, n = self._sr[:3]
         d = pos[j] - pos[i] + n @ h
-        r2 = np.einsum("ij,ij->i", d, d)
+        return float(np.sum(self._pair_energies(np.einsum("ij,ij->i", d, d))))
+
+    def _pair_energies(self, r2: np.ndarray) -> np.ndarray:
+        """A exp(-r/rho) - C/r^6 (+ B/r^12) of the listed pairs at squared distances r2 (Å^2;
+        any leading shape), eV."""
+        A, inv_rho, B, C = self._sr[3:]
         r = np.sqrt(r2)
         r6 = r2 * r2 * r2
         e = A * np.exp(-r * inv_rho) - C / r6
         if self._has_b:
             e = e + B / (r6 * r6)
-        return float(np.sum(e))
+        return e
 
     def energy(self, lattice_A, positions_A) -> float:
         """Total energy of the cell (eV): Coulomb + short range."""
@@ -287,15 +292,9 @@ class LatticeSum:
         e = e_real + e_recip + self._e_self
         if self._sr is None:
             return e
-        i, j, n, A, inv_rho, B, C = self._sr
+        i, j, n = self._sr[:3]
         d = np.ascontiguousarray(ps[:, j] - ps[:, i] + n @ hs)
-        r2 = np.einsum("bpi,bpi->bp", d, d)
-        r = np.sqrt(r2)
-        r6 = r2 * r2 * r2
-        sr = A * np.exp(-r * inv_rho) - C / r6
-        if self._has_b:
-            sr = sr + B / (r6 * r6)
-        return e + np.sum(sr, axis=1)
+        return e + np.sum(self._pair_energies(np.einsum("bpi,bpi->bp", d, d)), axis=1)
 
     def gradient(self, lattice_A, positions_A) -> np.ndarray:
         """dE/dr (N, 3) in eV/Å of :meth:`energy` at fixed lattice (minus the forces),
