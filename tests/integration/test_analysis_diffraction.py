@@ -157,6 +157,7 @@ def test_sphere_diffusion_limits_and_fit():
     assert 0 < fit["D_err"] < 0.05 * D
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_cli_xrd_on_a_build_dir_and_clear_error_for_ligands(tmp_path):
     exe = [sys.executable, "-m", "omm_cx"]
     b = subprocess.run([*exe, "build", "pbs-cds-core-shell-xrd", "-o", str(tmp_path / "b")],

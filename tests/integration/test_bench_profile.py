@@ -43,6 +43,7 @@ def test_profile_has_every_part(liquid):
     assert "Coulomb reciprocal space" in table and "CPU" in table.splitlines()[0]
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_cli_prints_the_profile(capsys):
     rc = main(["bench", "--recipe", "cd-psl-liquid", "--steps", "2", "--platforms", "CPU",
                "--no-lammps", "--target", "1e-3", "--profile"])

@@ -84,6 +84,7 @@ def lj8():
     return ff, r
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_formation_energy_bookkeeping_and_relaxation(lj8):
     from omm_cx.energy.defects import formation_energy, relaxed_energy_eV
 

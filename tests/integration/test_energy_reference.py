@@ -92,6 +92,7 @@ def test_lennard_jones_set_matches_direct_sum():
     assert_matches(sp, (e_c, e_s, f_c + f_s))
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_forces_are_minus_energy_gradient():
     """Central finite differences of the total energy (Reference platform, double)."""
     ff = load_forcefield("pbcdse+psl-pb-preferred")

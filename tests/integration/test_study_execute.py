@@ -332,6 +332,7 @@ def test_segment_budget_shorter_than_the_set_up_adapts(tmp_path):
     assert stalls <= MAX_STALLS and segs[-1]["end_ps"] == pytest.approx(LENGTH_PS)
 
 
+@pytest.mark.slow  # 5-10 s: kept out of the 3-min inner loop
 def test_segment_waits_for_a_run_folder_still_held_by_a_live_process(tmp_path):
     """A run folder locked by another live process (a worker of a killed study still
     ending its segment) is waited for, not failed: the segment runs once it is free."""
