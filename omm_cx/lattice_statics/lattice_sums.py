@@ -222,31 +222,13 @@ class LatticeSum:
     # ----------------------------------------------------------------- energies
     def coulomb(self, lattice_A, positions_A) -> float:
         """Ewald Coulomb energy of the cell (eV)."""
-        h = np.asarray(lattice_A, dtype=float)
-        pos = np.asarray(positions_A, dtype=float)
-        ke, alpha = units.COULOMB_EV_ANGSTROM, self.ewald.alpha_per_A
-        i, j, n, qq = self._ew
-        d = pos[j] - pos[i] + n @ h
-        r = np.sqrt(np.einsum("ij,ij->i", d, d))
-        e_real = ke * float(np.sum(qq * erfc(alpha * r) / r))
-        vol = abs(np.linalg.det(h))
-        k = self._m @ (2.0 * math.pi * np.linalg.inv(h).T)
-        k2 = np.einsum("ij,ij->i", k, k)
-        phase = pos @ k.T
-        sc, ss = self.charges @ np.cos(phase), self.charges @ np.sin(phase)
-        e_recip = ke * 4.0 * math.pi / vol * float(
-            np.sum(np.exp(-k2 / (4.0 * alpha**2)) / k2 * (sc**2 + ss**2)))
-        return e_real + e_recip + self._e_self
+        return float(self._coulombs(*_one(lattice_A, positions_A))[0])
 
     def short_range(self, lattice_A, positions_A) -> float:
         """Short-range energy of the cell (eV), listed pairs only."""
         if self._sr is None:
             return 0.0
-        h = np.asarray(lattice_A, dtype=float)
-        pos = np.asarray(positions_A, dtype=float)
-        i, j, n = self._sr[:3]
-        d = pos[j] - pos[i] + n @ h
-        return float(np.sum(self._pair_energies(np.einsum("ij,ij->i", d, d))))
+        return float(self._short_ranges(*_one(lattice_A, positions_A))[0])
 
     def _pair_energies(self, r2: np.ndarray) -> np.ndarray:
         """A exp(-r/rho) - C/r^6 (+ B/r^12) of the listed pairs at squared distances r2 (Å^2;
@@ -276,10 +258,15 @@ class LatticeSum:
                                for s in range(0, len(hs), chunk)] or [np.zeros(0)])
 
     def _energies(self, hs: np.ndarray, ps: np.ndarray) -> np.ndarray:
+        e = self._coulombs(hs, ps)
+        return e if self._sr is None else e + self._short_ranges(hs, ps)
+
+    # energy() and energies() share these two (B geometries -> (B,), eV), so that a batch
+    # gives the same bits as one geometry at a time (the fits' end points depend on it)
+    def _coulombs(self, hs: np.ndarray, ps: np.ndarray) -> np.ndarray:
         ke, alpha = units.COULOMB_EV_ANGSTROM, self.ewald.alpha_per_A
         i, j, n, qq = self._ew
-        d = np.ascontiguousarray(ps[:, j] - ps[:, i] + n @ hs)
-        # einsum and C order as in energy(): the same sums in the same order, the same bits
+        d = np.ascontiguousarray(ps[:, j] - ps[:, i] + n @ hs)  # C order: rows summed alike
         r = np.sqrt(np.einsum("bpi,bpi->bp", d, d))
         e_real = ke * np.sum(qq * erfc(alpha * r) / r, axis=1)
         vol = np.abs(np.linalg.det(hs))
@@ -289,12 +276,12 @@ class LatticeSum:
         sc, ss = self.charges @ np.cos(phase), self.charges @ np.sin(phase)
         e_recip = ke * 4.0 * math.pi / vol * np.sum(
             np.exp(-k2 / (4.0 * alpha**2)) / k2 * (sc**2 + ss**2), axis=1)
-        e = e_real + e_recip + self._e_self
-        if self._sr is None:
-            return e
+        return e_real + e_recip + self._e_self
+
+    def _short_ranges(self, hs: np.ndarray, ps: np.ndarray) -> np.ndarray:
         i, j, n = self._sr[:3]
         d = np.ascontiguousarray(ps[:, j] - ps[:, i] + n @ hs)
-        return e + np.sum(self._pair_energies(np.einsum("bpi,bpi->bp", d, d)), axis=1)
+        return np.sum(self._pair_energies(np.einsum("bpi,bpi->bp", d, d)), axis=1)
 
     def gradient(self, lattice_A, positions_A) -> np.ndarray:
         """dE/dr (N, 3) in eV/Å of :meth:`energy` at fixed lattice (minus the forces),
@@ -330,6 +317,11 @@ class LatticeSum:
                 de = de - 12.0 * B / r**13
             pairs(i, j, d, de, r)
         return grad
+
+
+def _one(lattice_A, positions_A) -> tuple[np.ndarray, np.ndarray]:
+    """One geometry as a batch of one: (1, 3, 3) and (1, N, 3) float arrays."""
+    return (np.asarray(lattice_A, dtype=float)[None], np.asarray(positions_A, dtype=float)[None])
 
 
 def lattice_energy(ff: ForceField, lattice_A, positions_A, species: Sequence[str],
